@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"unicode"
+
+	"golang.org/x/term"
+
+	"github.com/hiso-chat/hiso/identity"
+	"github.com/hiso-chat/hiso/node"
+	"github.com/hiso-chat/hiso/node/api"
+	"github.com/hiso-chat/hiso/store"
+)
+
+// Globals are the flags every subcommand takes. Each has an environment
+// variable mirror.
+type Globals struct {
+	Home           string     `help:"Home directory of this device (default: the OS config directory's hiso folder)." env:"HISO_HOME" placeholder:"DIR"`
+	PassphraseFile string     `help:"Read the passphrase from this file (first line) instead of asking. HISO_PASSPHRASE also works." env:"HISO_PASSPHRASE_FILE" placeholder:"FILE"`
+	LogLevel       slog.Level `help:"Log level: debug, info, warn, error." env:"HISO_LOG_LEVEL" default:"info"`
+
+	given []byte // a passphrase already collected (the UI's own screens)
+}
+
+func (g *Globals) paths() (node.Paths, error) {
+	home := g.Home
+	if home == "" {
+		var err error
+		if home, err = node.DefaultHome(); err != nil {
+			return node.Paths{}, err
+		}
+	}
+	return node.NewPaths(home), nil
+}
+
+func (g *Globals) logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: g.LogLevel}))
+}
+
+// passphrase gets the passphrase from --passphrase-file, HISO_PASSPHRASE
+// or a prompt on the terminal, in that order. HISO_PASSPHRASE may be
+// empty on purpose (a keystore made with --no-passphrase).
+func (g *Globals) passphrase(s *io_, prompt string) ([]byte, error) {
+	if g.given != nil {
+		return g.given, nil
+	}
+	if g.PassphraseFile != "" {
+		b, err := os.ReadFile(g.PassphraseFile)
+		if err != nil {
+			return nil, fmt.Errorf("read passphrase file: %w", err)
+		}
+		line, _, _ := bytes.Cut(b, []byte("\n"))
+		return bytes.TrimSuffix(line, []byte("\r")), nil
+	}
+	if p, ok := os.LookupEnv("HISO_PASSPHRASE"); ok {
+		return []byte(p), nil
+	}
+	return askPassphrase(s, prompt)
+}
+
+var errNoTerminal = errors.New("no passphrase: stdin is not a terminal; set HISO_PASSPHRASE or pass --passphrase-file")
+
+func askPassphrase(s *io_, prompt string) ([]byte, error) {
+	f, ok := s.in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil, errNoTerminal
+	}
+	fmt.Fprint(s.err, prompt)
+	p, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(s.err)
+	return p, err
+}
+
+// unlock opens the keystore.
+func (g *Globals) unlock(s *io_, p node.Paths) (*identity.Identity, error) {
+	pass, err := g.passphrase(s, "Passphrase: ")
+	if err != nil {
+		return nil, err
+	}
+	id, err := identity.Open(p.Keystore, pass)
+	if errors.Is(err, identity.ErrNotFound) {
+		return nil, fmt.Errorf("no identity in %s: run `hiso init` first", p.Home)
+	}
+	return id, err
+}
+
+// local is a home opened by this process because no owner runs.
+type local struct {
+	*node.Node
+	st   *store.Store
+	lock *node.Lock
+}
+
+func (l *local) close() {
+	l.Node.Close()
+	l.st.Close()
+	l.lock.Release()
+}
+
+// service connects to the home's owner, or, with none running, opens the
+// home in this process without network (and says so on stderr).
+func (g *Globals) service(ctx context.Context, s *io_) (api.Service, func(), error) {
+	p, err := g.paths()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.Check(); err != nil {
+		return nil, nil, err
+	}
+	if c, err := api.Dial(ctx, p.Socket); err == nil {
+		return c, c.Close, nil
+	}
+	lock, err := node.AcquireLock(p.Lock)
+	if errors.Is(err, node.ErrLocked) {
+		return nil, nil, fmt.Errorf("%w, but it does not answer on %s; wait for it to start, or stop it", err, p.Socket)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := openLocal(ctx, g, s, p, lock)
+	if err != nil {
+		lock.Release()
+		return nil, nil, err
+	}
+	fmt.Fprintln(s.err, "hiso: no daemon is running; opened the home directly (no network)")
+	return l, l.close, nil
+}
+
+func openLocal(ctx context.Context, g *Globals, s *io_, p node.Paths, lock *node.Lock) (*local, error) {
+	id, err := g.unlock(s, p)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(p.Database, id.DBKey)
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	n, err := node.New(ctx, id, st, node.Offline())
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &local{Node: n, st: st, lock: lock}, nil
+}
+
+// oneLine makes peer-supplied text safe to print on one terminal line:
+// newlines become ⏎, and control and bidirectional-override characters
+// (which could clear the screen, write the clipboard through OSC 52, or
+// reorder what is shown) become U+FFFD.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return '⏎'
+		case r == '\t':
+			return r
+		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hiso-chat/hiso/node/api"
+)
+
+// secret connects like service and also offers the secret-chat API.
+func (g *Globals) secret(ctx context.Context, s *io_) (api.Service, api.Secret, func(), error) {
+	svc, done, err := g.service(ctx, s)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sec, ok := svc.(api.Secret)
+	if !ok {
+		done()
+		return nil, nil, nil, errors.New("this owner does not support secret-chat commands; update hiso")
+	}
+	return svc, sec, done, nil
+}
+
+type inviteCmd struct {
+	Name    string        `help:"The name your contact will see for you." default:"" placeholder:"NAME"`
+	Expires time.Duration `help:"How long the link works (1m to 720h)." default:"24h"`
+	NoQR    bool          `name:"no-qr" help:"Print the link only, without its QR code."`
+	JSON    bool          `help:"Print JSON."`
+}
+
+func (c *inviteCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	name := c.Name
+	if name == "" {
+		name = "a hiso user"
+	}
+	inv, err := sec.Invite(ctx, api.NewInvite{Name: name, TTL: c.Expires})
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printJSON(s.out, inv)
+	}
+	fmt.Fprintln(s.out, inv.Link)
+	if !c.NoQR {
+		fmt.Fprintln(s.out)
+		if err := writeQR(s.out, strings.ToUpper(inv.Link)); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(s.out, "\nGive this link to one person (it works once, until %s).\n", inv.Expires.Local().Format("Mon 2 Jan 15:04"))
+	fmt.Fprintln(s.out, "They run: hiso add LINK")
+	return nil
+}
+
+type addCmd struct {
+	Link     string `arg:"" help:"The hiso: link you were given."`
+	Name     string `help:"Your name for this contact (default: the name in the link)."`
+	As       string `help:"The name the contact will see for you." placeholder:"NAME"`
+	Greeting string `help:"A short greeting shown with your request."`
+}
+
+func (c *addCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ct, err := sec.AddByInvite(ctx, api.AddByInvite{Link: c.Link, Name: c.Name, MyName: c.As, Greeting: c.Greeting})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "added %s (%s); your contact request goes out when you are both online\n", ct.Name, ct.PeerID)
+	return nil
+}
+
+type requestsCmd struct {
+	JSON bool `help:"Print JSON."`
+}
+
+func (c *requestsCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	rs, err := sec.Requests(ctx)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printJSON(s.out, rs)
+	}
+	if len(rs) == 0 {
+		fmt.Fprintln(s.out, "no contact requests")
+		return nil
+	}
+	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tRECEIVED\tPEER ID\tGREETING")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.ReceivedAt.Local().Format("2006-01-02 15:04"), r.PeerID, oneLine(r.Greeting))
+	}
+	fmt.Fprintln(tw, "\nhiso accept NAME|PEERID, hiso decline NAME|PEERID, hiso block NAME|PEERID")
+	return tw.Flush()
+}
+
+type acceptCmd struct {
+	Who  string `arg:"" help:"The request's name or peer ID."`
+	Name string `help:"Your name for the new contact (default: the name they gave)."`
+}
+
+func (c *acceptCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ct, err := sec.Accept(ctx, c.Who, api.Decide{Name: c.Name})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "%s is now a contact\n", ct.Name)
+	return nil
+}
+
+type declineCmd struct {
+	Who string `arg:"" help:"The request's name or peer ID."`
+}
+
+func (c *declineCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := sec.Decline(ctx, c.Who); err != nil {
+		return err
+	}
+	fmt.Fprintln(s.out, "declined")
+	return nil
+}
+
+type blockCmd struct {
+	Who string `arg:"" help:"A contact's name, a request's name, or a peer ID."`
+}
+
+func (c *blockCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := sec.Block(ctx, c.Who); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "blocked %s: it can no longer open anything to this device\n", c.Who)
+	return nil
+}
+
+type verifyCmd struct {
+	Name string `arg:"" help:"The contact."`
+	Yes  bool   `help:"Mark verified without asking (you compared the numbers already)."`
+	NoQR bool   `name:"no-qr" help:"Do not draw the QR code."`
+	JSON bool   `help:"Print JSON and do not ask."`
+}
+
+func (c *verifyCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	sn, err := sec.Safety(ctx, c.Name)
+	if err != nil {
+		return err
+	}
+	if c.JSON && !c.Yes {
+		return printJSON(s.out, sn)
+	}
+	if !c.JSON {
+		fmt.Fprintf(s.out, "Safety number with %s:\n\n", sn.Contact)
+		groups := strings.Fields(sn.Number)
+		for i := 0; i < len(groups); i += 4 {
+			fmt.Fprintf(s.out, "    %s\n", strings.Join(groups[i:min(i+4, len(groups))], " "))
+		}
+		if !c.NoQR {
+			fmt.Fprintln(s.out)
+			_ = writeQR(s.out, strings.ReplaceAll(sn.Number, " ", ""))
+		}
+		fmt.Fprintf(s.out, "\nCompare it with the number %s sees, in person or on a call you trust.\n", sn.Contact)
+	}
+	if !c.Yes {
+		fmt.Fprint(s.err, "Do the numbers match? [y/N] ")
+		line, _ := bufio.NewReader(s.in).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
+			fmt.Fprintln(s.out, "not verified")
+			return nil
+		}
+	}
+	v, err := sec.Verify(ctx, c.Name)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printJSON(s.out, v)
+	}
+	fmt.Fprintf(s.out, "%s is verified\n", v.Contact)
+	return nil
+}
+
+type readCmd struct {
+	Name string `arg:"" help:"The contact."`
+}
+
+func (c *readCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	n, err := sec.Read(ctx, c.Name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "marked %d message(s) read\n", n.Count)
+	return nil
+}
+
+type timerCmd struct {
+	Name     string `arg:"" help:"The contact."`
+	Duration string `arg:"" help:"1s to 168h (7 days), e.g. 10s, 5m, 1h, 24h; or off."`
+}
+
+func (c *timerCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	var secs int64
+	if c.Duration != "off" && c.Duration != "0" {
+		d, err := time.ParseDuration(c.Duration)
+		if err != nil {
+			if strings.HasSuffix(c.Duration, "d") {
+				var days int64
+				if _, serr := fmt.Sscanf(c.Duration, "%dd", &days); serr == nil {
+					d = time.Duration(days) * 24 * time.Hour
+					err = nil
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("%q is not a duration: use e.g. 10s, 5m, 1h, 7d, or off", c.Duration)
+			}
+		}
+		secs = int64(d / time.Second)
+		if d%time.Second != 0 || secs < 1 {
+			return fmt.Errorf("a timer is at least 1s, in whole seconds")
+		}
+	}
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if _, err := sec.SetTimer(ctx, c.Name, api.SetTimer{Seconds: secs}); err != nil {
+		return err
+	}
+	if secs == 0 {
+		fmt.Fprintf(s.out, "self-destruct timer with %s is off\n", c.Name)
+	} else {
+		fmt.Fprintf(s.out, "self-destruct timer with %s set to %s\n", c.Name, time.Duration(secs)*time.Second)
+	}
+	return nil
+}
+
+type deleteCmd struct {
+	Name string   `arg:"" help:"The contact."`
+	IDs  []string `arg:"" name:"msgid" help:"Message ids (from history --json)."`
+}
+
+func (c *deleteCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	n, err := sec.Delete(ctx, c.Name, api.DeleteMessages{IDs: c.IDs})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "deleted %d message(s) for you and %s\n", n.Count, c.Name)
+	return nil
+}
+
+type clearCmd struct {
+	Name string `arg:"" help:"The contact."`
+}
+
+func (c *clearCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	_, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := sec.Clear(ctx, c.Name); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "cleared the history with %s, for both of you\n", c.Name)
+	return nil
+}
+
+type searchCmd struct {
+	Args  []string `arg:"" help:"[NAME] QUERY: a contact's name first searches only that conversation."`
+	Limit int      `help:"At most this many results." default:"50"`
+	JSON  bool     `help:"Print JSON."`
+}
+
+func (c *searchCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	svc, sec, done, err := g.secret(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	name, query := "", strings.Join(c.Args, " ")
+	if len(c.Args) > 1 {
+		cs, err := svc.Contacts(ctx)
+		if err != nil {
+			return err
+		}
+		for _, ct := range cs {
+			if ct.Name == c.Args[0] {
+				name, query = c.Args[0], strings.Join(c.Args[1:], " ")
+			}
+		}
+	}
+	ms, err := sec.Search(ctx, name, query, c.Limit)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printJSON(s.out, ms)
+	}
+	if len(ms) == 0 {
+		fmt.Fprintln(s.out, "nothing found")
+	}
+	for _, m := range ms {
+		fmt.Fprintf(s.out, "%s  %-8s %-8s %s\n", m.SentAt.Local().Format("2006-01-02 15:04"), m.Contact, m.From, oneLine(m.Text))
+	}
+	return nil
+}

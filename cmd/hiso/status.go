@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+)
+
+type idCmd struct {
+	JSON bool `help:"Print JSON."`
+}
+
+func (c *idCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	svc, done, err := g.service(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	id, err := svc.Identity(ctx)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printJSON(s.out, id)
+	}
+	fmt.Fprintf(s.out, "peer ID: %s\n", id.PeerID)
+	if len(id.Addrs) == 0 {
+		fmt.Fprintln(s.out, "addresses: none (run `hiso daemon` to go online)")
+	}
+	for _, a := range id.Addrs {
+		fmt.Fprintf(s.out, "address: %s\n", a)
+	}
+	return nil
+}
+
+type statusCmd struct {
+	JSON bool `help:"Print JSON."`
+}
+
+func (c *statusCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	svc, done, err := g.service(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer done()
+	st, err := svc.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return printJSON(s.out, st)
+	}
+	fmt.Fprintf(s.out, "peer ID: %s\n", st.PeerID)
+	if st.Owner == "none" {
+		fmt.Fprintln(s.out, "network: off (no daemon running)")
+	}
+	for _, a := range st.Listening {
+		fmt.Fprintf(s.out, "listening: %s\n", a)
+	}
+	if st.Owner != "none" {
+		fmt.Fprintf(s.out, "reachability: %s\n", st.Reachability)
+		fmt.Fprintf(s.out, "DHT routing table: %d peers\n", st.DHTPeers)
+		for _, r := range st.Relays {
+			fmt.Fprintf(s.out, "relay reservation: %s\n", r)
+		}
+	}
+	if len(st.Contacts) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nCONTACT\tSTATE\tQUEUED\tCONNECTION\tRTT\tREMOTE ADDRESS")
+	for _, ct := range st.Contacts {
+		state, rtt := "offline", ""
+		if ct.Online {
+			state = "online"
+		}
+		if ct.RTTMillis > 0 {
+			rtt = fmt.Sprintf("%.1f ms", ct.RTTMillis)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", ct.Name, state, ct.Queued, ct.Kind, rtt, ct.RemoteAddr)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,407 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/hiso-chat/hiso/node/api"
+)
+
+const (
+	alicePeer = "12D3KooWAliceAliceAliceAliceAliceAliceAliceAliceAL1C"
+	bobPeer   = "12D3KooWBobBobBobBobBobBobBobBobBobBobBobBobBobB0B0"
+	myPeer    = "12D3KooWMeMeMeMeMeMeMeMeMeMeMeMeMeMeMeMeMeMeMeWXYZ"
+)
+
+// fixedNow is Monday 23 November 2026, 15:00 UTC.
+var fixedNow = time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
+
+// fakeSvc is an in-memory api.Service and api.Secret whose event stream
+// the test drives.
+type fakeSvc struct {
+	mu          sync.Mutex
+	contacts    []api.Contact
+	hist        map[string][]api.Message
+	sends       []api.Send
+	adds        []api.AddContact
+	status      api.Status
+	events      chan api.Event
+	eventsCalls int
+	sendErr     error
+	nextID      int
+	now         func() time.Time
+
+	// The secret-chat half.
+	requests  []api.Request
+	invites   []api.NewInvite
+	addLinks  []api.AddByInvite
+	accepts   []string
+	declines  []string
+	blocks    []string
+	reads     []string
+	timers    map[string]int64
+	deletes   []api.DeleteMessages
+	clears    []string
+	searches  []string
+	verifies  []string
+	secretErr error // every Secret call fails with it
+}
+
+func newFake() *fakeSvc {
+	return &fakeSvc{
+		contacts: []api.Contact{
+			{Name: "alice", PeerID: alicePeer, Online: true},
+			{Name: "bob", PeerID: bobPeer, Queued: 2},
+		},
+		hist: map[string][]api.Message{},
+		status: api.Status{PeerID: myPeer, Owner: "daemon", Reachability: "private", DHTPeers: 17,
+			Relays:   []string{"/ip4/198.51.100.7/tcp/4001/p2p/12D3KooWRelay"},
+			Contacts: []api.ContactStatus{{Name: "alice", Online: true, Kind: "hole-punched", RTTMillis: 42}}},
+		events: make(chan api.Event, 16),
+		timers: map[string]int64{},
+		now:    func() time.Time { return fixedNow },
+	}
+}
+
+func (f *fakeSvc) Identity(context.Context) (api.Identity, error) {
+	return api.Identity{PeerID: myPeer}, nil
+}
+
+func (f *fakeSvc) AddContact(_ context.Context, req api.AddContact) (api.Contact, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.adds = append(f.adds, req)
+	c := api.Contact{Name: req.Name, PeerID: req.PeerID, Addrs: req.Addrs}
+	f.contacts = append(f.contacts, c)
+	return c, nil
+}
+
+func (f *fakeSvc) Contacts(context.Context) ([]api.Contact, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]api.Contact(nil), f.contacts...), nil
+}
+
+func (f *fakeSvc) Send(_ context.Context, req api.Send) ([]api.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sends = append(f.sends, req)
+	if f.sendErr != nil {
+		return nil, f.sendErr
+	}
+	var out []api.Message
+	for _, t := range req.Texts {
+		f.nextID++
+		x := api.Message{ID: fmt.Sprintf("sent%d", f.nextID), Contact: req.To, From: "me", Text: t,
+			State: "queued", SentAt: fixedNow, ReceivedAt: fixedNow}
+		f.hist[req.To] = append(f.hist[req.To], x)
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+func (f *fakeSvc) History(_ context.Context, name string, limit int) ([]api.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.hist[name]
+	if len(h) > limit {
+		h = h[len(h)-limit:]
+	}
+	return append([]api.Message(nil), h...), nil
+}
+
+func (f *fakeSvc) Status(context.Context) (api.Status, error) { return f.status, nil }
+
+func (f *fakeSvc) Events(context.Context) (<-chan api.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.eventsCalls++
+	return f.events, nil
+}
+
+// plainSvc hides the fake's secret-chat half: an older daemon.
+type plainSvc struct{ api.Service }
+
+// Messages the harness intercepts instead of running for real.
+type (
+	listenMsg  struct{ cmd tea.Cmd } // the blocking read of the event stream
+	delayedMsg struct{ msg tea.Msg } // something the model wanted later
+)
+
+// harness drives a Model the way bubbletea would, synchronously: it runs
+// each Cmd and feeds its Msg back into Update.
+type harness struct {
+	t       *testing.T
+	m       *Model
+	f       *fakeSvc
+	listen  tea.Cmd
+	delayed []tea.Msg
+	quit    bool
+	clock   time.Time // what the model's (and the fake's) clock says
+}
+
+func newHarness(t *testing.T, f *fakeSvc, opts Options) *harness {
+	t.Helper()
+	return newHarnessSvc(t, f, f, opts)
+}
+
+// newHarnessSvc drives a model of svc (f, or f wrapped).
+func newHarnessSvc(t *testing.T, f *fakeSvc, svc api.Service, opts Options) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	h := &harness{t: t, f: f, clock: fixedNow}
+	h.m = NewModel(ctx, svc, opts)
+	h.m.now = func() time.Time { return h.clock }
+	f.now = h.m.now
+	h.m.loc = time.UTC
+	h.m.after = func(_ time.Duration, msg tea.Msg) tea.Cmd {
+		return func() tea.Msg { return delayedMsg{msg} }
+	}
+	h.m.listenHook = func(c tea.Cmd) tea.Cmd {
+		return func() tea.Msg { return listenMsg{c} }
+	}
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.run(h.m.Init())
+	return h
+}
+
+// advance moves the clock on.
+func (h *harness) advance(d time.Duration) {
+	h.clock = h.clock.Add(d)
+}
+
+// fire delivers the delayed messages the model asked for that match (all
+// of them when match is nil) and says how many there were.
+func (h *harness) fire(match func(tea.Msg) bool) int {
+	h.t.Helper()
+	var due, rest []tea.Msg
+	for _, msg := range h.delayed {
+		if match == nil || match(msg) {
+			due = append(due, msg)
+		} else {
+			rest = append(rest, msg)
+		}
+	}
+	h.delayed = rest
+	for _, msg := range due {
+		h.send(msg)
+	}
+	return len(due)
+}
+
+// pending counts the delayed messages that match.
+func (h *harness) pending(match func(tea.Msg) bool) int {
+	n := 0
+	for _, msg := range h.delayed {
+		if match(msg) {
+			n++
+		}
+	}
+	return n
+}
+
+// run executes cmd and everything that follows from it.
+func (h *harness) run(cmd tea.Cmd) {
+	h.t.Helper()
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		switch msg := h.exec(c).(type) {
+		case nil:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		case listenMsg:
+			h.listen = msg.cmd
+		case delayedMsg:
+			h.delayed = append(h.delayed, msg.msg)
+		case tea.QuitMsg:
+			h.quit = true
+		default:
+			_, next := h.m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+}
+
+// exec runs one Cmd, failing the test if it blocks.
+func (h *harness) exec(c tea.Cmd) tea.Msg {
+	h.t.Helper()
+	done := make(chan tea.Msg, 1)
+	go func() { done <- c() }()
+	select {
+	case msg := <-done:
+		return msg
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("a Cmd blocked")
+		return nil
+	}
+}
+
+func (h *harness) send(msg tea.Msg) {
+	h.t.Helper()
+	_, cmd := h.m.Update(msg)
+	h.run(cmd)
+}
+
+// press sends named keys: "enter", "alt+enter", "ctrl+n", "up", "tab", "esc", "pgup", or one character.
+func (h *harness) press(keys ...string) {
+	h.t.Helper()
+	for _, k := range keys {
+		h.send(keyMsg(k))
+	}
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	var mod tea.KeyMod
+	for {
+		switch {
+		case strings.HasPrefix(k, "ctrl+"):
+			mod |= tea.ModCtrl
+			k = k[5:]
+			continue
+		case strings.HasPrefix(k, "alt+"):
+			mod |= tea.ModAlt
+			k = k[4:]
+			continue
+		case strings.HasPrefix(k, "shift+"):
+			mod |= tea.ModShift
+			k = k[6:]
+			continue
+		}
+		break
+	}
+	codes := map[string]rune{"enter": tea.KeyEnter, "up": tea.KeyUp, "down": tea.KeyDown, "tab": tea.KeyTab,
+		"esc": tea.KeyEscape, "pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown, "backspace": tea.KeyBackspace,
+		"home": tea.KeyHome, "end": tea.KeyEnd, "space": tea.KeySpace}
+	if c, ok := codes[k]; ok {
+		msg := tea.KeyPressMsg{Code: c, Mod: mod}
+		if c == tea.KeySpace && mod == 0 {
+			msg.Text = " "
+		}
+		return msg
+	}
+	r := []rune(k)[0]
+	if mod != 0 {
+		return tea.KeyPressMsg{Code: r, Mod: mod}
+	}
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+// typeText types s one key at a time.
+func (h *harness) typeText(s string) {
+	h.t.Helper()
+	for _, r := range s {
+		if r == ' ' {
+			h.press("space")
+			continue
+		}
+		h.send(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+// emit puts events on the stream and lets the model read them.
+func (h *harness) emit(evs ...api.Event) {
+	h.t.Helper()
+	for _, ev := range evs {
+		h.f.events <- ev
+	}
+	h.deliver()
+}
+
+// deliver runs the pending read of the event stream.
+func (h *harness) deliver() {
+	h.t.Helper()
+	if h.listen == nil {
+		h.t.Fatal("the model is not listening to events")
+	}
+	c := h.listen
+	h.listen = nil
+	h.run(c)
+}
+
+// screen is the view without escape sequences.
+func (h *harness) screen() string {
+	return ansi.Strip(h.m.View().Content)
+}
+
+// line returns the first screen line containing s.
+func (h *harness) line(s string) string {
+	h.t.Helper()
+	for _, l := range strings.Split(h.screen(), "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	h.t.Fatalf("no line contains %q in\n%s", s, h.screen())
+	return ""
+}
+
+// pane returns the part of the first screen line whose left (contacts)
+// pane, or right (conversation) pane, contains s.
+func (h *harness) pane(s string, right bool) string {
+	h.t.Helper()
+	for _, l := range strings.Split(h.screen(), "\n") {
+		left, rest, ok := strings.Cut(l, "│")
+		if !ok {
+			left, rest, ok = strings.Cut(l, "┼")
+		}
+		if !ok {
+			continue
+		}
+		part := left
+		if right {
+			part = rest
+		}
+		if strings.Contains(part, s) {
+			return part
+		}
+	}
+	h.t.Fatalf("no %v pane line contains %q in\n%s", map[bool]string{false: "left", true: "right"}[right], s, h.screen())
+	return ""
+}
+
+func (h *harness) contactRow(name string) string {
+	h.t.Helper()
+	return strings.TrimRight(h.pane(" "+name+" ", false), " ")
+}
+
+func (h *harness) convLine(s string) string {
+	h.t.Helper()
+	return strings.TrimRight(h.pane(s, true), " ")
+}
+
+func (h *harness) mustShow(subs ...string) {
+	h.t.Helper()
+	scr := h.screen()
+	for _, s := range subs {
+		if !strings.Contains(scr, s) {
+			h.t.Fatalf("screen lacks %q:\n%s", s, scr)
+		}
+	}
+}
+
+func (h *harness) mustNotShow(subs ...string) {
+	h.t.Helper()
+	scr := h.screen()
+	for _, s := range subs {
+		if strings.Contains(scr, s) {
+			h.t.Fatalf("screen shows %q:\n%s", s, scr)
+		}
+	}
+}
+
+func msgAt(id, contact, from, text, state string, at time.Time) api.Message {
+	return api.Message{ID: id, Contact: contact, From: from, Text: text, State: state, SentAt: at, ReceivedAt: at}
+}

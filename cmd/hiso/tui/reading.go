@@ -1,0 +1,220 @@
+package tui
+
+// What is on screen: reading it (read receipts, self-destruct clocks),
+// pruning what expired, and the countdown.
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/hiso-chat/hiso/node/api"
+)
+
+// housekeeping runs after every update: expired messages leave the view,
+// what is on screen gets read, and the countdown ticks while it shows.
+func (m *Model) housekeeping() tea.Cmd {
+	m.prune()
+	vis := m.visibleMsgs()
+	return tea.Batch(m.maybeRead(vis), m.maybeTick(vis))
+}
+
+// prune drops the messages whose self-destruct time has come; the node
+// deletes them too and says so, but the screen should not wait for that.
+func (m *Model) prune() {
+	now := m.now()
+	for name, list := range m.histories {
+		for _, x := range list {
+			if x.ExpiresAt != nil && !x.ExpiresAt.After(now) {
+				m.removeWhere(name, func(x api.Message) bool { return x.ExpiresAt != nil && !x.ExpiresAt.After(now) })
+				break
+			}
+		}
+	}
+}
+
+// convShown says whether the current conversation is on screen.
+func (m *Model) convShown() bool {
+	return m.current != "" && !m.locked && !m.blurred && m.overlay == overlayNone && m.reqSel < 0 && m.convHeight() > 0
+}
+
+// visibleMsgs is the indexes of the messages of the current conversation
+// with at least one line on screen.
+func (m *Model) visibleMsgs() map[int]bool {
+	if !m.convShown() {
+		return nil
+	}
+	h := m.convHeight()
+	lines := m.convLines(m.convWidth())
+	scroll := max(0, min(m.scroll, len(lines)-h))
+	end := len(lines) - scroll
+	out := map[int]bool{}
+	for _, l := range lines[max(0, end-h):end] {
+		if l.msg >= 0 {
+			out[l.msg] = true
+		}
+	}
+	return out
+}
+
+// maybeRead calls Read when unread messages of the conversation are on
+// screen: not more than once a second per conversation, and once per
+// message.
+func (m *Model) maybeRead(vis map[int]bool) tea.Cmd {
+	if m.sec == nil {
+		return nil
+	}
+	name := m.current
+	if len(vis) == 0 {
+		return nil
+	}
+	asked := m.readAsked[name]
+	var fresh []string
+	seen := false
+	for i, x := range m.histories[name] {
+		if x.From == "me" || !isText(x) || x.ReadAt != nil || asked[x.ID] {
+			continue
+		}
+		fresh = append(fresh, x.ID)
+		seen = seen || vis[i]
+	}
+	if !seen {
+		return nil
+	}
+	now := m.now()
+	if last, ok := m.lastRead[name]; ok && now.Sub(last) < time.Second {
+		if m.readWait[name] {
+			return nil
+		}
+		m.readWait[name] = true
+		return m.after(time.Second-now.Sub(last), readAgainMsg{name})
+	}
+	m.lastRead[name] = now
+	if asked == nil {
+		asked = map[string]bool{}
+		m.readAsked[name] = asked
+	}
+	for _, id := range fresh { // Read marks the whole conversation
+		asked[id] = true
+	}
+	return m.secretCall(func(sec api.Secret) tea.Msg {
+		ctx, cancel := m.call()
+		defer cancel()
+		n, err := sec.Read(ctx, name)
+		return readMsg{name, n, err}
+	})
+}
+
+// maybeTick schedules the next countdown tick while a self-destructing
+// message is on screen: when the next shown number changes, at most a
+// second away.
+func (m *Model) maybeTick(vis map[int]bool) tea.Cmd {
+	if m.tickPending || len(vis) == 0 {
+		return nil
+	}
+	now := m.now()
+	d, any := time.Second, false
+	for i, x := range m.histories[m.current] {
+		if !vis[i] || x.ExpiresAt == nil {
+			continue
+		}
+		any = true
+		frac := x.ExpiresAt.Sub(now) % time.Second
+		if frac <= 0 {
+			frac = time.Second
+		}
+		d = min(d, frac)
+	}
+	if !any {
+		return nil
+	}
+	m.tickPending = true
+	return m.after(d+10*time.Millisecond, tickMsg{})
+}
+
+// isText says whether x is a message (not a line about the conversation).
+func isText(x api.Message) bool {
+	return x.Kind == "" || x.Kind == "text"
+}
+
+// parseTimer reads 10s, 5m, 1h, 7d or off as whole seconds (0: off).
+func parseTimer(s string) (int64, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "off" || s == "0" {
+		return 0, nil
+	}
+	bad := fmt.Errorf("%q is not a timer: use e.g. 10s, 5m, 1h, 7d, or off", s)
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 1 || n > 7 {
+			return 0, bad
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, bad
+		}
+	}
+	if d%time.Second != 0 || d < time.Second {
+		return 0, fmt.Errorf("a timer is at least 1s, in whole seconds")
+	}
+	if d > 7*24*time.Hour {
+		return 0, fmt.Errorf("a timer is at most 7d")
+	}
+	return int64(d / time.Second), nil
+}
+
+// fmtSecs shows a timer the way people say it: 10s, 5m, 1h, 7d, 1m30s.
+func fmtSecs(secs int64) string {
+	switch {
+	case secs <= 0:
+		return "off"
+	case secs%86400 == 0:
+		return strconv.FormatInt(secs/86400, 10) + "d"
+	case secs%3600 == 0:
+		return strconv.FormatInt(secs/3600, 10) + "h"
+	case secs%60 == 0:
+		return strconv.FormatInt(secs/60, 10) + "m"
+	case secs < 60:
+		return strconv.FormatInt(secs, 10) + "s"
+	}
+	return strings.TrimSuffix(strings.TrimSuffix((time.Duration(secs)*time.Second).String(), "0s"), "0m")
+}
+
+// fmtLeft is the life left of a self-destructing message: seconds in the
+// last minute, then minutes, hours, days.
+func fmtLeft(d time.Duration) string {
+	secs := int64((d + time.Second - 1) / time.Second) // 4.2 s left shows 5s until it is 4
+	switch {
+	case secs < 1:
+		return "0s"
+	case secs < 60:
+		return strconv.FormatInt(secs, 10) + "s"
+	case secs < 3600:
+		return strconv.FormatInt(secs/60, 10) + "m"
+	case secs < 86400:
+		return strconv.FormatInt(secs/3600, 10) + "h"
+	}
+	return strconv.FormatInt(secs/86400, 10) + "d"
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+func indexOf(xs []string, s string) int {
+	for i, x := range xs {
+		if strings.EqualFold(x, s) {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,192 @@
+// Package api is hiso's local API: the JSON shapes that the owning process
+// (daemon or terminal UI) serves on a Unix socket in the home, the Service
+// interface that both the owner and a client implement, and the client.
+//
+// The shapes double as the CLI's --json output, which scripts depend on:
+// fields are only ever added, never renamed or removed.
+package api
+
+import (
+	"context"
+	"time"
+)
+
+// Service is everything a front end (CLI, UI, bot) can ask of a home. A
+// running owner implements it directly; Client implements it over the
+// socket. Methods take ctx first and return errors that wrap the Err*
+// values in errors.go when a caller may want to branch on them.
+type Service interface {
+	Identity(ctx context.Context) (Identity, error)
+	AddContact(ctx context.Context, req AddContact) (Contact, error)
+	Contacts(ctx context.Context) ([]Contact, error)
+	// Send queues texts for one contact, in order, durably, and returns at
+	// once; delivery happens in the background.
+	Send(ctx context.Context, req Send) ([]Message, error)
+	History(ctx context.Context, contact string, limit int) ([]Message, error)
+	Status(ctx context.Context) (Status, error)
+	// Events streams what happens from now on until ctx ends or the owner
+	// stops (then the channel closes).
+	Events(ctx context.Context) (<-chan Event, error)
+}
+
+// Identity is `hiso id --json`.
+type Identity struct {
+	PeerID string   `json:"peer_id"`
+	Addrs  []string `json:"addrs"` // dialable, each ending in /p2p/PEERID
+}
+
+// AddContact is the body of POST /v1/contacts.
+type AddContact struct {
+	Name   string   `json:"name"`
+	PeerID string   `json:"peer_id"`
+	Addrs  []string `json:"addrs,omitempty"`
+}
+
+// Contact is one element of `hiso contacts --json`.
+type Contact struct {
+	Name    string    `json:"name"`
+	PeerID  string    `json:"peer_id"`
+	Online  bool      `json:"online"`
+	Addrs   []string  `json:"addrs"`
+	Queued  int       `json:"queued"` // messages waiting in the outbox
+	AddedAt time.Time `json:"added_at"`
+	// Verified: you compared safety numbers and confirmed them.
+	Verified bool `json:"verified"`
+	// TimerSeconds is the conversation's self-destruct timer (0: off).
+	TimerSeconds int64 `json:"timer_seconds"`
+}
+
+// Send is the body of POST /v1/send.
+type Send struct {
+	To    string   `json:"to"`
+	Texts []string `json:"texts"`
+}
+
+// Message is one element of `hiso history NAME --json`.
+type Message struct {
+	ID         string    `json:"id"`
+	Contact    string    `json:"contact"`
+	From       string    `json:"from"` // "me" or the contact's name
+	Text       string    `json:"text"`
+	State      string    `json:"state"` // queued | sent | delivered | read | failed
+	Seq        uint64    `json:"seq"`
+	SentAt     time.Time `json:"sent_at"`
+	ReceivedAt time.Time `json:"received_at"`
+	// Kind is "text", or a system line: "timer" (Data: seconds), "deleted"
+	// (Data: how many), "cleared", "verified". From says who did it.
+	Kind    string `json:"kind"`
+	Data    string `json:"data,omitempty"`
+	ReplyTo string `json:"reply_to,omitempty"`
+	// TimerSeconds is the self-destruct timer the message carries.
+	TimerSeconds int64 `json:"timer_seconds,omitempty"`
+	// ReadAt: when it was read (incoming: by you; outgoing: the receipt).
+	ReadAt *time.Time `json:"read_at,omitempty"`
+	// ExpiresAt: when it self-destructs on this device.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// Status is `hiso status --json`.
+type Status struct {
+	PeerID    string   `json:"peer_id"`
+	Owner     string   `json:"owner"` // "daemon", or "none" when the CLI opened the home itself
+	Listening []string `json:"listening"`
+	// Reachability is what AutoNAT found: "public", "private" or "unknown".
+	Reachability string `json:"reachability"`
+	// Relays are the relay addresses this node holds a reservation on.
+	Relays []string `json:"relays"`
+	// DHTPeers is the size of the DHT routing table (0 without a DHT).
+	DHTPeers int             `json:"dht_peers"`
+	Contacts []ContactStatus `json:"contacts"`
+}
+
+// ContactStatus is a contact as seen by the network layer.
+type ContactStatus struct {
+	Name       string `json:"name"`
+	PeerID     string `json:"peer_id"`
+	Online     bool   `json:"online"`
+	RemoteAddr string `json:"remote_addr,omitempty"`
+	// Kind is how the connection runs: direct, hole-punched, relayed, lan.
+	Kind string `json:"kind,omitempty"`
+	// RTTMillis is the smoothed round-trip time, when known.
+	RTTMillis float64 `json:"rtt_ms,omitempty"`
+	Queued    int     `json:"queued"`
+}
+
+// Event types.
+const (
+	EventMessage = "message" // a message arrived or changed state; Message is set
+	EventOnline  = "online"  // a contact connected
+	EventOffline = "offline" // a contact disconnected
+)
+
+// Event is one line of GET /v1/events (newline-delimited JSON).
+type Event struct {
+	Type    string   `json:"type"`
+	Contact string   `json:"contact,omitempty"`
+	Message *Message `json:"message,omitempty"`
+	IDs     []string `json:"ids,omitempty"`
+}
+
+// More event types.
+const (
+	EventContact = "contact" // someone became a contact (invite accepted)
+	EventRequest = "request" // a contact request waits for a decision
+	EventDeleted = "deleted" // messages left the history (expired, deleted, cleared); IDs set
+	EventTyping  = "typing"  // the contact is typing (never stored)
+)
+
+// Invite is `hiso invite --json`.
+type Invite struct {
+	Link    string    `json:"link"`
+	Name    string    `json:"name"`
+	Expires time.Time `json:"expires"`
+}
+
+// NewInvite is the body of POST /v1/invites.
+type NewInvite struct {
+	Name string        `json:"name"` // the name the contact will see
+	TTL  time.Duration `json:"ttl"`  // nanoseconds; 0: 24 h
+}
+
+// AddByInvite is the body of POST /v1/add.
+type AddByInvite struct {
+	Link     string `json:"link"`
+	Name     string `json:"name,omitempty"` // your name for them; default: the link's
+	MyName   string `json:"my_name,omitempty"`
+	Greeting string `json:"greeting,omitempty"`
+}
+
+// Request is a contact request waiting for a decision.
+type Request struct {
+	PeerID     string    `json:"peer_id"`
+	Name       string    `json:"name"`
+	Greeting   string    `json:"greeting"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
+// Decide is the body of POST /v1/requests/{peer}/accept (Name optional).
+type Decide struct {
+	Name string `json:"name,omitempty"`
+}
+
+// Safety is `hiso verify NAME --json`.
+type Safety struct {
+	Contact  string `json:"contact"`
+	Number   string `json:"number"` // 12 groups of 5 digits
+	Verified bool   `json:"verified"`
+}
+
+// SetTimer is the body of POST /v1/timer/{name}.
+type SetTimer struct {
+	Seconds int64 `json:"seconds"` // 0: off
+}
+
+// DeleteMessages is the body of POST /v1/delete/{name}.
+type DeleteMessages struct {
+	IDs []string `json:"ids"`
+}
+
+// Count answers requests that remove things.
+type Count struct {
+	Count int `json:"count"`
+}

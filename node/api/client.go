@@ -1,0 +1,164 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// Client talks to the owner of a home over its Unix socket.
+type Client struct {
+	hc   *http.Client
+	base string
+}
+
+var _ Service = (*Client)(nil)
+
+// Dial connects to the socket and checks that an owner answers there.
+// An error means nobody serves this home right now.
+func Dial(ctx context.Context, socket string) (*Client, error) {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", socket)
+		},
+		DisableCompression: true,
+	}
+	c := &Client{hc: &http.Client{Transport: tr}, base: "http://hiso"}
+	if _, err := c.Identity(ctx); err != nil {
+		tr.CloseIdleConnections()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close releases idle connections.
+func (c *Client) Close() { c.hc.CloseIdleConnections() }
+
+func (c *Client) Identity(ctx context.Context) (v Identity, err error) {
+	err = c.do(ctx, "GET", "/v1/id", nil, &v)
+	return
+}
+
+func (c *Client) AddContact(ctx context.Context, req AddContact) (v Contact, err error) {
+	err = c.do(ctx, "POST", "/v1/contacts", req, &v)
+	return
+}
+
+func (c *Client) Contacts(ctx context.Context) (v []Contact, err error) {
+	err = c.do(ctx, "GET", "/v1/contacts", nil, &v)
+	return
+}
+
+func (c *Client) Send(ctx context.Context, req Send) (v []Message, err error) {
+	err = c.do(ctx, "POST", "/v1/send", req, &v)
+	return
+}
+
+func (c *Client) History(ctx context.Context, contact string, limit int) (v []Message, err error) {
+	p := "/v1/history/" + url.PathEscape(contact)
+	if limit > 0 {
+		p += "?limit=" + strconv.Itoa(limit)
+	}
+	err = c.do(ctx, "GET", p, nil, &v)
+	return
+}
+
+func (c *Client) Status(ctx context.Context) (v Status, err error) {
+	err = c.do(ctx, "GET", "/v1/status", nil, &v)
+	return
+}
+
+// Events reads the event stream in a goroutine that ends with ctx or when
+// the owner closes the stream; the channel closes then.
+func (c *Client) Events(ctx context.Context) (<-chan Event, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/v1/events", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		return nil, readError(resp)
+	}
+	ch := make(chan Event, 64)
+	go func() {
+		defer close(ch)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			var ev Event
+			if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Type == "" {
+				continue // keepalive or a line from a newer owner
+			}
+			select {
+			case ch <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch, nil
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd *bytes.Reader
+	if body == nil && method == "POST" {
+		body = struct{}{}
+	}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	var req *http.Request
+	var err error
+	if rd != nil {
+		req, err = http.NewRequestWithContext(ctx, method, c.base+path, rd)
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req, err = http.NewRequestWithContext(ctx, method, c.base+path, nil)
+	}
+	if err != nil {
+		return err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return readError(resp)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("reading the owner's answer: %w", err)
+	}
+	return nil
+}
+
+func readError(resp *http.Response) error {
+	var e Error
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || e.Message == "" {
+		return fmt.Errorf("%w: the owner answered %s", ErrInternal, resp.Status)
+	}
+	return &e
+}
+
+// IsUnavailable reports whether err means no owner answered on the socket.
+func IsUnavailable(err error) bool {
+	var ne *net.OpError
+	return errors.As(err, &ne)
+}

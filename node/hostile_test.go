@@ -1,0 +1,175 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/hiso-chat/hiso/node/api"
+	"github.com/hiso-chat/hiso/protocol"
+	"github.com/hiso-chat/hiso/store"
+)
+
+func withStreamIdle(d time.Duration) Option { return func(c *config) { c.streamIdle = d } }
+
+func malloryFor(t *testing.T, bob *testNode) func(ctx context.Context) (network.Stream, error) {
+	t.Helper()
+	m := rawHost(t)
+	ctx := context.Background()
+	if _, err := bob.AddContact(ctx, api.AddContact{Name: "mallory", PeerID: m.ID().String()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.host.Addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	return func(ctx context.Context) (network.Stream, error) {
+		return m.NewStream(ctx, bob.PeerID(), protocol.ChatID)
+	}
+}
+
+// A stream that trickles one byte at a time is reset when the next whole
+// frame is overdue, and real contacts keep chatting meanwhile.
+func TestSlowStreamIsReset(t *testing.T) {
+	bob := newTestNode(t, withStreamIdle(time.Second))
+	alice := newTestNode(t)
+	befriend(t, alice, "alice", bob, "bob")
+	open := malloryFor(t, bob)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Reset()
+	frame := oversizedText()[:200] // a frame's start, never its end
+	start := time.Now()
+	var werr error
+	for i := 0; i < len(frame) && werr == nil; i++ {
+		_, werr = s.Write(frame[i : i+1])
+		time.Sleep(200 * time.Millisecond)
+		if time.Since(start) > 10*time.Second {
+			break
+		}
+	}
+	if werr == nil {
+		_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, werr = s.Read(make([]byte, 1))
+	}
+	if werr == nil || errors.Is(werr, io.EOF) {
+		t.Fatalf("a trickling stream was not reset: %v", werr)
+	}
+	t.Logf("reset after %s (limit 1 s per frame)", time.Since(start).Round(100*time.Millisecond))
+	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"fine here"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitHistory(t, bob, "alice", allState(1, "alice", ""))
+}
+
+// A message whose send time is more than 24 h ahead is refused.
+func TestFutureMessageRefused(t *testing.T) {
+	bob := newTestNode(t)
+	open := malloryFor(t, bob)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Reset()
+	id := store.NewMessageID()
+	w := protocol.NewWriter(s)
+	w.Write(&protocol.Envelope{ID: protocol.MessageID(id), Seq: 1, SentAt: time.Now().Add(25 * time.Hour), Body: &protocol.Text{Text: "from the future"}})
+	w.Flush()
+	_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := protocol.NewReader(s).Read(); err == nil {
+		t.Fatal("a message from the future was acked")
+	}
+	if _, err := bob.st.Message(ctx, id); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("stored: %v", err)
+	}
+}
+
+// A contact opening 1,000 streams at once gets some refused by the
+// resource manager, never exhausts the node: others keep chatting.
+func TestThousandStreamsAtOnce(t *testing.T) {
+	bob := newTestNode(t)
+	alice := newTestNode(t)
+	befriend(t, alice, "alice", bob, "bob")
+	open := malloryFor(t, bob)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var opened, refused atomic.Int32
+	var mu sync.Mutex
+	var streams []network.Stream
+	var wg sync.WaitGroup
+	for range 1000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := open(ctx)
+			if err != nil {
+				refused.Add(1)
+				return
+			}
+			// Negotiation is lazy: make the node see the stream.
+			if _, err := s.Write([]byte{0x01}); err != nil {
+				refused.Add(1)
+				return
+			}
+			opened.Add(1)
+			mu.Lock()
+			streams = append(streams, s)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	t.Logf("1,000 streams: %d opened, %d refused", opened.Load(), refused.Load())
+	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"through the crowd"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitHistory(t, bob, "alice", allState(1, "alice", ""))
+	for _, s := range streams {
+		s.Reset()
+	}
+}
+
+// A flood of connections from many fresh peers does not keep a contact
+// from getting through.
+func TestConnectionFlood(t *testing.T) {
+	bob := newTestNode(t)
+	alice := newTestNode(t)
+	befriend(t, alice, "alice", bob, "bob")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var connected atomic.Int32
+	sem := make(chan struct{}, 32)
+	for range 300 {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			h, err := stranger()
+			if err != nil {
+				return
+			}
+			defer h.Close()
+			if h.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.host.Addrs()}) == nil {
+				connected.Add(1)
+			}
+		}()
+	}
+	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"in the flood"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitHistory(t, bob, "alice", allState(1, "alice", ""))
+	wg.Wait()
+	t.Logf("300 strangers: %d connected", connected.Load())
+}

@@ -1,0 +1,386 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/hiso-chat/hiso/identity"
+	"github.com/hiso-chat/hiso/node/api"
+	"github.com/hiso-chat/hiso/protocol"
+	"github.com/hiso-chat/hiso/store"
+)
+
+// defaultInviteTTL is how long an invite link works unless told otherwise.
+const defaultInviteTTL = 24 * time.Hour
+
+// Invite makes a single-use invite link carrying this device's peer ID and
+// a few addresses. Only a hash of its token is kept.
+func (n *Node) Invite(ctx context.Context, req api.NewInvite) (api.Invite, error) {
+	ttl := req.TTL
+	if ttl == 0 {
+		ttl = defaultInviteTTL
+	}
+	if ttl < time.Minute || ttl > 30*24*time.Hour {
+		return api.Invite{}, fmt.Errorf("%w: an invite lasts from 1 minute to 30 days", api.ErrInvalid)
+	}
+	var addrs []ma.Multiaddr
+	if n.host != nil {
+		addrs = inviteAddrs(n.host.Addrs())
+	}
+	inv, err := identity.NewInvite(n.id.ID, addrs, req.Name, ttl, n.cfg.now())
+	if err != nil {
+		return api.Invite{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	if err := n.store.AddInviteToken(ctx, inv.Token, inv.Name, inv.Expires); err != nil {
+		return api.Invite{}, err
+	}
+	return api.Invite{Link: inv.String(), Name: inv.Name, Expires: inv.Expires}, nil
+}
+
+// inviteAddrs puts the addresses most likely to work from elsewhere first:
+// public, then relayed, then LAN; loopback last.
+func inviteAddrs(all []ma.Multiaddr) []ma.Multiaddr {
+	var pub, relay, lan, loop []ma.Multiaddr
+	for _, a := range all {
+		switch {
+		case isRelayed(a):
+			relay = append(relay, a)
+		case isLoopback(a):
+			loop = append(loop, a)
+		case isLAN(a):
+			lan = append(lan, a)
+		default:
+			pub = append(pub, a)
+		}
+	}
+	return append(append(append(pub, relay...), lan...), loop...)
+}
+
+// AddByInvite adds the inviter as a contact (this is our explicit act) and
+// queues the contact request that makes us theirs: it is sent before any
+// message, and again until they accept.
+func (n *Node) AddByInvite(ctx context.Context, req api.AddByInvite) (api.Contact, error) {
+	inv, err := identity.ParseInvite(req.Link)
+	if err != nil {
+		return api.Contact{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	if inv.Peer == n.id.ID {
+		return api.Contact{}, fmt.Errorf("%w: that is your own invite", api.ErrInvalid)
+	}
+	if inv.Expired(n.cfg.now()) {
+		// Still worth a request: it lands in their requests instead.
+		n.log.Info("invite expired: the request will wait for the inviter's decision")
+	}
+	name := req.Name
+	if name == "" {
+		name = inv.Name
+	}
+	addrs := make([]string, len(inv.Addrs))
+	for i, a := range inv.Addrs {
+		addrs[i] = a.String()
+	}
+	myName := req.MyName
+	if myName == "" {
+		myName = "hiso " + n.id.ID.String()[len(n.id.ID.String())-6:]
+	}
+	out := &outRequest{Token: inv.Token, Name: myName, Greeting: req.Greeting}
+	if err := (&protocol.Request{Name: out.Name, Greeting: out.Greeting}).Validate(); err != nil {
+		return api.Contact{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	if err := n.saveOutRequest(ctx, inv.Peer, out); err != nil {
+		return api.Contact{}, err
+	}
+	c, err := n.AddContact(ctx, api.AddContact{Name: name, PeerID: inv.Peer.String(), Addrs: addrs})
+	if err != nil {
+		_ = n.saveOutRequest(ctx, inv.Peer, nil)
+		return api.Contact{}, err
+	}
+	if rc, ok := n.roster.byPeer(inv.Peer); ok {
+		n.wakeDelivery(rc.id)
+	}
+	return c, nil
+}
+
+// Requests lists contact requests waiting for a decision.
+func (n *Node) Requests(ctx context.Context) ([]api.Request, error) {
+	rs, err := n.store.Requests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Request, len(rs))
+	for i, r := range rs {
+		out[i] = api.Request{PeerID: r.PeerID, Name: r.Name, Greeting: r.Greeting, ReceivedAt: r.ReceivedAt}
+	}
+	return out, nil
+}
+
+func (n *Node) findRequest(ctx context.Context, who string) (store.Request, error) {
+	if r, err := n.store.Request(ctx, who); err == nil {
+		return r, nil
+	}
+	rs, err := n.store.Requests(ctx)
+	if err != nil {
+		return store.Request{}, err
+	}
+	var found []store.Request
+	for _, r := range rs {
+		if r.Name == who {
+			found = append(found, r)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return store.Request{}, fmt.Errorf("%w: no request from %q (see `hiso requests`)", api.ErrNoSuchContact, who)
+	default:
+		return store.Request{}, fmt.Errorf("%w: several requests are named %q: use the peer ID", api.ErrInvalid, who)
+	}
+}
+
+// Accept makes a requester a contact.
+func (n *Node) Accept(ctx context.Context, who string, d api.Decide) (api.Contact, error) {
+	r, err := n.findRequest(ctx, who)
+	if err != nil {
+		return api.Contact{}, err
+	}
+	p, err := peer.Decode(r.PeerID)
+	if err != nil {
+		return api.Contact{}, err
+	}
+	name := d.Name
+	if name == "" {
+		name = r.Name
+	}
+	// Where the requester connected from is where to reach it.
+	var addrs []string
+	if n.host != nil {
+		for _, a := range n.host.Peerstore().Addrs(p) {
+			addrs = append(addrs, a.String())
+		}
+		if len(addrs) > maxContactAddrs {
+			addrs = addrs[:maxContactAddrs]
+		}
+	}
+	c, err := n.addContactUnique(ctx, name, p, addrs)
+	if err != nil {
+		return api.Contact{}, err
+	}
+	if err := n.store.RemoveRequest(ctx, r.PeerID); err != nil {
+		return api.Contact{}, err
+	}
+	_ = n.store.SetSetting(ctx, declinedKey(p), "")
+	if rc, ok := n.roster.byPeer(p); ok && n.host != nil {
+		// Tell the requester now, so its queued messages come at once
+		// instead of after its backoff.
+		n.goFunc(func(ctx context.Context) { n.nudge(ctx, rc) })
+	}
+	return c, nil
+}
+
+// Decline forgets a request; the requester may ask again (rate-limited).
+func (n *Node) Decline(ctx context.Context, who string) error {
+	r, err := n.findRequest(ctx, who)
+	if err != nil {
+		return err
+	}
+	p, err := peer.Decode(r.PeerID)
+	if err != nil {
+		return err
+	}
+	// Remembered, so the requester is told to stop rather than landing
+	// here again on its next retry.
+	if err := n.store.SetSetting(ctx, declinedKey(p), n.cfg.now().UTC().Format(time.RFC3339)); err != nil {
+		return err
+	}
+	return n.store.RemoveRequest(ctx, r.PeerID)
+}
+
+// Block refuses every connection from a peer (a requester or a contact)
+// from now on, and drops the ones open.
+func (n *Node) Block(ctx context.Context, who string) error {
+	var p peer.ID
+	c, isContact := n.roster.named(who)
+	r, reqErr := n.findRequest(ctx, who)
+	if isContact && reqErr == nil && r.PeerID != c.peer.String() {
+		// A stranger may name itself after one of your contacts.
+		return fmt.Errorf("%w: %q is both a contact and a request: block by peer ID (request from %s)", api.ErrInvalid, who, r.PeerID)
+	}
+	if isContact {
+		p = c.peer
+	} else if reqErr == nil {
+		p, _ = peer.Decode(r.PeerID)
+	} else if id, err := peer.Decode(who); err == nil {
+		p = id
+	} else {
+		return fmt.Errorf("%w: no contact, request or peer ID %q", api.ErrNoSuchContact, who)
+	}
+	if err := n.store.Block(ctx, p.String()); err != nil {
+		return err
+	}
+	n.blocked.set(p, true)
+	if n.host != nil {
+		_ = n.host.Network().ClosePeer(p)
+	}
+	return nil
+}
+
+// Read marks the conversation as shown to the user: read receipts go to
+// the contact and self-destruct clocks start.
+func (n *Node) Read(ctx context.Context, name string) (api.Count, error) {
+	c, err := n.contactNamed(name)
+	if err != nil {
+		return api.Count{}, err
+	}
+	ids, err := n.store.MarkRead(ctx, c.id, n.cfg.now())
+	if err != nil {
+		return api.Count{}, err
+	}
+	if len(ids) > 0 {
+		n.kickExpiry()
+		n.wakeDelivery(c.id)
+	}
+	return api.Count{Count: len(ids)}, nil
+}
+
+// SetTimer sets the conversation's self-destruct timer, for both sides.
+func (n *Node) SetTimer(ctx context.Context, name string, req api.SetTimer) (api.Message, error) {
+	c, err := n.contactNamed(name)
+	if err != nil {
+		return api.Message{}, err
+	}
+	d := time.Duration(req.Seconds) * time.Second
+	if req.Seconds < 0 || req.Seconds > int64(protocol.MaxTimer/time.Second) {
+		return api.Message{}, fmt.Errorf("%w: a timer is off or 1s to 7 days", api.ErrInvalid)
+	}
+	if err := protocol.ValidateTimer(d); err != nil {
+		return api.Message{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	m, err := n.store.SetTimer(ctx, c.id, d, store.Outgoing, n.cfg.now())
+	if err != nil {
+		return api.Message{}, err
+	}
+	am := apiMessage(c.name, m)
+	n.events.publish(api.Event{Type: api.EventMessage, Contact: c.name, Message: &am})
+	n.wakeDelivery(c.id)
+	return am, nil
+}
+
+// Delete deletes messages of a conversation, for both sides.
+func (n *Node) Delete(ctx context.Context, name string, req api.DeleteMessages) (api.Count, error) {
+	c, err := n.contactNamed(name)
+	if err != nil {
+		return api.Count{}, err
+	}
+	if len(req.IDs) == 0 || len(req.IDs) > protocol.MaxAckIDs {
+		return api.Count{}, fmt.Errorf("%w: name 1 to %d message ids", api.ErrInvalid, protocol.MaxAckIDs)
+	}
+	ids := make([]store.MessageID, len(req.IDs))
+	for i, s := range req.IDs {
+		if ids[i], err = store.ParseMessageID(s); err != nil {
+			return api.Count{}, fmt.Errorf("%w: %q is not a message id (see `hiso history %s`)", api.ErrInvalid, s, name)
+		}
+	}
+	k, err := n.store.DeleteForBoth(ctx, c.id, ids, n.cfg.now())
+	if err != nil {
+		return api.Count{}, err
+	}
+	n.publishDeleted(c, ids)
+	n.wakeDelivery(c.id)
+	return api.Count{Count: k}, nil
+}
+
+// Clear clears a conversation, for both sides.
+func (n *Node) Clear(ctx context.Context, name string) error {
+	c, err := n.contactNamed(name)
+	if err != nil {
+		return err
+	}
+	if err := n.store.ClearForBoth(ctx, c.id, n.cfg.now()); err != nil {
+		return err
+	}
+	n.events.publish(api.Event{Type: api.EventDeleted, Contact: c.name})
+	n.wakeDelivery(c.id)
+	return nil
+}
+
+// Search finds messages; name "" searches every conversation.
+func (n *Node) Search(ctx context.Context, name, query string, limit int) ([]api.Message, error) {
+	var cid int64
+	if name != "" {
+		c, err := n.contactNamed(name)
+		if err != nil {
+			return nil, err
+		}
+		cid = c.id
+	}
+	if query == "" {
+		return nil, fmt.Errorf("%w: empty search", api.ErrInvalid)
+	}
+	ms, err := n.store.Search(ctx, cid, query, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Message, 0, len(ms))
+	for _, m := range ms {
+		c, ok := n.roster.get(m.ContactID)
+		if !ok {
+			continue
+		}
+		out = append(out, apiMessage(c.name, m))
+	}
+	return out, nil
+}
+
+// Safety returns the safety number shared with a contact.
+func (n *Node) Safety(ctx context.Context, name string) (api.Safety, error) {
+	c, err := n.contactNamed(name)
+	if err != nil {
+		return api.Safety{}, err
+	}
+	pub, err := c.peer.ExtractPublicKey()
+	if err != nil {
+		return api.Safety{}, err
+	}
+	sn, err := identity.ComputeSafetyNumber(n.id.Key.GetPublic(), pub)
+	if err != nil {
+		return api.Safety{}, err
+	}
+	sc, err := n.store.Contact(ctx, c.id)
+	if err != nil {
+		return api.Safety{}, err
+	}
+	return api.Safety{Contact: c.name, Number: sn.String(), Verified: sc.Verified}, nil
+}
+
+// Verify marks a contact verified (after the user compared the numbers).
+func (n *Node) Verify(ctx context.Context, name string) (api.Safety, error) {
+	s, err := n.Safety(ctx, name)
+	if err != nil {
+		return s, err
+	}
+	c, _ := n.contactNamed(name)
+	if err := n.store.SetVerified(ctx, c.id, true, n.cfg.now()); err != nil {
+		return s, err
+	}
+	s.Verified = true
+	return s, nil
+}
+
+func (n *Node) publishDeleted(c contact, ids []store.MessageID) {
+	strs := make([]string, len(ids))
+	for i, id := range ids {
+		strs[i] = id.String()
+	}
+	n.events.publish(api.Event{Type: api.EventDeleted, Contact: c.name, IDs: strs})
+}
+
+func (n *Node) wakeDelivery(contactID int64) {
+	if n.deliv != nil {
+		n.deliv.wake(contactID)
+	}
+}

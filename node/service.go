@@ -1,0 +1,310 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/hiso-chat/hiso/identity"
+	"github.com/hiso-chat/hiso/node/api"
+	"github.com/hiso-chat/hiso/protocol"
+	"github.com/hiso-chat/hiso/store"
+)
+
+// maxNameLen bounds a contact's display name (in bytes).
+const maxNameLen = 64
+
+// Identity returns this device's peer ID and the addresses others can dial.
+func (n *Node) Identity(context.Context) (api.Identity, error) {
+	id := api.Identity{PeerID: n.id.ID.String(), Addrs: []string{}}
+	if n.host == nil {
+		return id, nil
+	}
+	for _, a := range n.host.Addrs() {
+		id.Addrs = append(id.Addrs, a.String()+"/p2p/"+id.PeerID)
+	}
+	return id, nil
+}
+
+// AddContact makes a peer a contact. It is the explicit act that lets the
+// peer open chat streams to us.
+func (n *Node) AddContact(ctx context.Context, req api.AddContact) (api.Contact, error) {
+	name := strings.TrimSpace(req.Name)
+	if err := validName(name); err != nil {
+		return api.Contact{}, err
+	}
+	p, addrs, err := parsePeer(req.PeerID, req.Addrs)
+	if err != nil {
+		return api.Contact{}, err
+	}
+	if p == n.id.ID {
+		return api.Contact{}, fmt.Errorf("%w: that is this device's own peer ID", api.ErrInvalid)
+	}
+	if err := n.checkPeerKey(p); err != nil {
+		return api.Contact{}, err
+	}
+	strs := make([]string, len(addrs))
+	for i, a := range addrs {
+		strs[i] = a.String()
+	}
+	sc, err := n.store.AddContact(ctx, name, p.String(), strs)
+	switch {
+	case errors.Is(err, store.ErrNameTaken):
+		return api.Contact{}, fmt.Errorf("%w: you already have a contact named %q; pick another name", api.ErrContactExists, name)
+	case errors.Is(err, store.ErrPeerExists):
+		other, _ := n.roster.byPeer(p)
+		return api.Contact{}, fmt.Errorf("%w: this peer is already your contact %q", api.ErrContactExists, other.name)
+	case err != nil:
+		return api.Contact{}, err
+	}
+	c, err := fromStore(sc, n.id.Key)
+	if err != nil {
+		return api.Contact{}, err
+	}
+	n.roster.put(c)
+	if n.host != nil {
+		n.adopt(c)
+		n.goFunc(func(ctx context.Context) { _ = n.connect(ctx, c) })
+		n.kickProvide()
+	}
+	return n.apiContact(ctx, sc)
+}
+
+// checkPeerKey refuses peers hiso cannot pair with: a contact needs an
+// Ed25519 key (safety numbers, rendezvous) that is not a low-order point.
+// Checked before anything is stored, so a bad peer never reaches the
+// roster.
+func (n *Node) checkPeerKey(p peer.ID) error {
+	pub, err := p.ExtractPublicKey()
+	if err != nil || pub.Type() != crypto.Ed25519 {
+		return fmt.Errorf("%w: %s is not a hiso peer ID (hiso peers use Ed25519 keys)", api.ErrInvalid, p)
+	}
+	if _, err := identity.DeriveRendezvous(n.id.Key, pub); err != nil {
+		return fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	return nil
+}
+
+func validName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: a contact needs a name", api.ErrInvalid)
+	case len(name) > maxNameLen:
+		return fmt.Errorf("%w: name longer than %d bytes", api.ErrInvalid, maxNameLen)
+	case name == "me":
+		return fmt.Errorf("%w: \"me\" stands for you in history; pick another name", api.ErrInvalid)
+	case strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || r == '/' }):
+		return fmt.Errorf("%w: names cannot contain control characters or '/'", api.ErrInvalid)
+	}
+	return nil
+}
+
+// parsePeer accepts a peer ID or a full multiaddr ending in /p2p/PEERID,
+// and addresses with or without that suffix.
+func parsePeer(s string, addrStrs []string) (peer.ID, []ma.Multiaddr, error) {
+	var addrs []ma.Multiaddr
+	p, err := peer.Decode(s)
+	if err != nil {
+		info, aerr := peer.AddrInfoFromString(s)
+		if aerr != nil {
+			return "", nil, fmt.Errorf("%w: %q is neither a peer ID nor an address ending in /p2p/PEERID", api.ErrInvalid, s)
+		}
+		p, addrs = info.ID, info.Addrs
+	}
+	for _, as := range addrStrs {
+		a, err := ma.NewMultiaddr(as)
+		if err != nil {
+			return "", nil, fmt.Errorf("%w: bad address %q: %v", api.ErrInvalid, as, err)
+		}
+		transport, id := peer.SplitAddr(a)
+		if id != "" && id != p {
+			return "", nil, fmt.Errorf("%w: address %q belongs to another peer (%s)", api.ErrInvalid, as, id)
+		}
+		if transport == nil {
+			return "", nil, fmt.Errorf("%w: address %q has no transport part", api.ErrInvalid, as)
+		}
+		addrs = append(addrs, transport)
+	}
+	return p, addrs, nil
+}
+
+// Contacts lists contacts with their online state.
+func (n *Node) Contacts(ctx context.Context) ([]api.Contact, error) {
+	cs, err := n.store.Contacts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Contact, 0, len(cs))
+	for _, sc := range cs {
+		c, err := n.apiContact(ctx, sc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (n *Node) apiContact(ctx context.Context, sc store.Contact) (api.Contact, error) {
+	q, err := n.store.PendingCount(ctx, sc.ID)
+	if err != nil {
+		return api.Contact{}, err
+	}
+	timer, err := n.store.Timer(ctx, sc.ID)
+	if err != nil {
+		return api.Contact{}, err
+	}
+	c := api.Contact{Name: sc.Name, PeerID: sc.PeerID, Addrs: sc.Addrs, Queued: q, AddedAt: sc.CreatedAt,
+		Verified: sc.Verified, TimerSeconds: int64(timer / time.Second)}
+	if c.Addrs == nil {
+		c.Addrs = []string{}
+	}
+	if rc, ok := n.roster.named(sc.Name); ok && n.host != nil {
+		c.Online = isConnected(n.host, rc.peer)
+	}
+	return c, nil
+}
+
+func (n *Node) contactNamed(name string) (contact, error) {
+	c, ok := n.roster.named(name)
+	if !ok {
+		return contact{}, fmt.Errorf("%w: no contact named %q (see `hiso contacts`)", api.ErrNoSuchContact, name)
+	}
+	return c, nil
+}
+
+// Send queues texts for a contact: durable on return, delivered in the
+// background.
+func (n *Node) Send(ctx context.Context, req api.Send) ([]api.Message, error) {
+	c, err := n.contactNamed(req.To)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.Texts) == 0 {
+		return nil, fmt.Errorf("%w: nothing to send", api.ErrInvalid)
+	}
+	for i, t := range req.Texts {
+		if err := protocol.ValidateText(t); err != nil {
+			return nil, fmt.Errorf("%w: message %d: %v", api.ErrInvalid, i+1, err)
+		}
+	}
+	ms, err := n.store.EnqueueBatch(ctx, c.id, req.Texts, n.cfg.now())
+	if err != nil {
+		return nil, fmt.Errorf("queue messages: %w", err)
+	}
+	out := make([]api.Message, len(ms))
+	for i, m := range ms {
+		out[i] = apiMessage(c.name, m)
+		n.events.publish(api.Event{Type: api.EventMessage, Contact: c.name, Message: &out[i]})
+	}
+	if n.deliv != nil {
+		n.deliv.wake(c.id)
+	}
+	return out, nil
+}
+
+// History returns the last limit messages with a contact (all if limit
+// is 0), oldest first.
+func (n *Node) History(ctx context.Context, name string, limit int) ([]api.Message, error) {
+	c, err := n.contactNamed(name)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := n.store.History(ctx, c.id, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Message, len(ms))
+	for i, m := range ms {
+		out[i] = apiMessage(c.name, m)
+	}
+	return out, nil
+}
+
+// Status describes the node and each contact's connection.
+func (n *Node) Status(ctx context.Context) (api.Status, error) {
+	st := api.Status{PeerID: n.id.ID.String(), Owner: "none", Listening: []string{}, Relays: []string{},
+		Contacts: []api.ContactStatus{}, Reachability: "unknown"}
+	if n.host != nil {
+		st.Owner = n.cfg.owner
+		for _, a := range n.host.Network().ListenAddresses() {
+			st.Listening = append(st.Listening, a.String())
+		}
+		for _, a := range n.host.Addrs() {
+			if isRelayed(a) {
+				st.Relays = append(st.Relays, a.String())
+			}
+		}
+		st.Reachability = n.reachability()
+		if n.dht != nil {
+			st.DHTPeers = n.dht.RoutingTable().Size()
+		}
+	}
+	cs, err := n.store.Contacts(ctx)
+	if err != nil {
+		return st, err
+	}
+	for _, sc := range cs {
+		q, err := n.store.PendingCount(ctx, sc.ID)
+		if err != nil {
+			return st, err
+		}
+		cst := api.ContactStatus{Name: sc.Name, PeerID: sc.PeerID, Queued: q}
+		if rc, ok := n.roster.named(sc.Name); ok && n.host != nil {
+			if c := bestConn(n.host.Network().ConnsToPeer(rc.peer)); c != nil {
+				cst.Online = true
+				cst.RemoteAddr = c.RemoteMultiaddr().String()
+				cst.Kind = n.connKind(rc.peer, c)
+				if rtt := n.host.Peerstore().LatencyEWMA(rc.peer); rtt > 0 {
+					cst.RTTMillis = float64(rtt.Microseconds()) / 1000
+				}
+			}
+		}
+		st.Contacts = append(st.Contacts, cst)
+	}
+	return st, nil
+}
+
+// Events streams node events until ctx ends or the node closes.
+func (n *Node) Events(ctx context.Context) (<-chan api.Event, error) {
+	return n.events.subscribe(ctx), nil
+}
+
+func apiMessage(contactName string, m store.Message) api.Message {
+	from := "me"
+	if m.Dir == store.Incoming {
+		from = contactName
+	}
+	am := api.Message{
+		ID:           m.ID.String(),
+		Contact:      contactName,
+		From:         from,
+		Text:         m.Text,
+		State:        m.State.String(),
+		Seq:          m.Seq,
+		SentAt:       m.SentAt,
+		ReceivedAt:   m.ReceivedAt,
+		Kind:         m.Kind.String(),
+		Data:         m.Data,
+		TimerSeconds: int64(m.Timer / time.Second),
+	}
+	if m.ReplyTo != (store.MessageID{}) {
+		am.ReplyTo = m.ReplyTo.String()
+	}
+	if !m.ReadAt.IsZero() {
+		t := m.ReadAt
+		am.ReadAt = &t
+	}
+	if !m.ExpiresAt.IsZero() {
+		t := m.ExpiresAt
+		am.ExpiresAt = &t
+	}
+	return am
+}

@@ -1,0 +1,280 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestRequests(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, dbPath(t))
+	t0 := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for i, p := range []string{"p1", "p2", "p3"} {
+		if err := s.AddRequest(ctx, p, "name "+p, "hi from "+p, t0.Add(time.Duration(i)*time.Minute), 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	peers := func() []string {
+		t.Helper()
+		rs, err := s.Requests(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps []string
+		for _, r := range rs {
+			ps = append(ps, r.PeerID)
+		}
+		return ps
+	}
+	if got := peers(); !reflect.DeepEqual(got, []string{"p3", "p2", "p1"}) {
+		t.Fatalf("Requests = %v, want newest first", got)
+	}
+	r, err := s.Request(ctx, "p2")
+	want := Request{PeerID: "p2", Name: "name p2", Greeting: "hi from p2", ReceivedAt: truncMS(t0.Add(time.Minute))}
+	if err != nil || !reflect.DeepEqual(r, want) {
+		t.Fatalf("Request = %+v, %v", r, err)
+	}
+	if _, err := s.Request(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Request(unknown) = %v", err)
+	}
+	// A refresh from the same peer replaces it and makes it the newest.
+	if err := s.AddRequest(ctx, "p1", "new name", "again", t0.Add(time.Hour), 10); err != nil {
+		t.Fatal(err)
+	}
+	if got := peers(); !reflect.DeepEqual(got, []string{"p1", "p3", "p2"}) {
+		t.Fatalf("after refresh: %v", got)
+	}
+	if r, _ := s.Request(ctx, "p1"); r.Name != "new name" || r.Greeting != "again" || !r.ReceivedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("refreshed request %+v", r)
+	}
+	if n, err := s.RequestCount(ctx); err != nil || n != 3 {
+		t.Fatalf("RequestCount = %d, %v", n, err)
+	}
+	// At most max: the oldest go.
+	if err := s.AddRequest(ctx, "p4", "n", "g", t0.Add(2*time.Hour), 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := peers(); !reflect.DeepEqual(got, []string{"p4", "p1"}) {
+		t.Fatalf("after max 2: %v", got)
+	}
+	if err := s.RemoveRequest(ctx, "p4"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveRequest(ctx, "p4"); err != nil {
+		t.Fatalf("second RemoveRequest: %v", err)
+	}
+	if got := peers(); !reflect.DeepEqual(got, []string{"p1"}) {
+		t.Fatalf("after RemoveRequest: %v", got)
+	}
+	for _, bad := range []error{
+		s.AddRequest(ctx, "", "n", "g", t0, 10),
+		s.AddRequest(ctx, "p9", "n", "g", t0, 0),
+	} {
+		if bad == nil {
+			t.Fatal("a bad AddRequest was accepted")
+		}
+	}
+}
+
+// TestRequestsBounded: 5,000 distinct peers never grow the table beyond
+// max; the newest stay.
+func TestRequestsBounded(t *testing.T) {
+	synchronous = "NORMAL" // 5,000 commits; what is tested does not depend on fsync
+	defer func() { synchronous = "FULL" }()
+	ctx := context.Background()
+	s := openTest(t, dbPath(t))
+	const peers, max = 5000, 50
+	t0 := time.Now()
+	for i := 0; i < peers; i++ {
+		if err := s.AddRequest(ctx, fmt.Sprint("peer-", i), "n", "g", t0.Add(time.Duration(i)*time.Millisecond), max); err != nil {
+			t.Fatal(err)
+		}
+		if i%500 == 0 || i == peers-1 {
+			if n := count(t, s, "SELECT count(*) FROM requests"); n != min(i+1, max) {
+				t.Fatalf("after %d requests the table has %d rows, want %d", i+1, n, min(i+1, max))
+			}
+		}
+	}
+	rs, err := s.Requests(ctx)
+	if err != nil || len(rs) != max {
+		t.Fatalf("Requests: %d, %v", len(rs), err)
+	}
+	for i, r := range rs {
+		if want := fmt.Sprint("peer-", peers-1-i); r.PeerID != want {
+			t.Fatalf("request %d is %s, want %s", i, r.PeerID, want)
+		}
+	}
+}
+
+func TestBlocked(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, dbPath(t))
+	now := time.Now()
+	if err := s.AddRequest(ctx, "pest", "n", "g", now, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddRequest(ctx, "friend", "n", "g", now, 10); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"pest", "zed", "pest"} {
+		if err := s.Block(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Block(ctx, ""); err == nil {
+		t.Fatal("Block(\"\") accepted")
+	}
+	if b, err := s.Blocked(ctx); err != nil || !reflect.DeepEqual(b, []string{"pest", "zed"}) {
+		t.Fatalf("Blocked = %v, %v", b, err)
+	}
+	for p, want := range map[string]bool{"pest": true, "zed": true, "friend": false, "": false} {
+		if got, err := s.IsBlocked(ctx, p); err != nil || got != want {
+			t.Fatalf("IsBlocked(%q) = %v, %v", p, got, err)
+		}
+	}
+	// Blocking removed the request; a blocked peer's request is ignored.
+	if _, err := s.Request(ctx, "pest"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("blocked peer's request: %v", err)
+	}
+	if err := s.AddRequest(ctx, "pest", "n", "again", now, 10); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.RequestCount(ctx); n != 1 {
+		t.Fatalf("RequestCount = %d: a blocked peer's request was stored", n)
+	}
+	if err := s.Unblock(ctx, "pest"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Unblock(ctx, "never"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := s.IsBlocked(ctx, "pest"); b {
+		t.Fatal("still blocked")
+	}
+	if err := s.AddRequest(ctx, "pest", "n", "again", now, 10); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.RequestCount(ctx); n != 2 {
+		t.Fatalf("RequestCount after unblock = %d", n)
+	}
+}
+
+func TestInviteTokens(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	s := openTest(t, path)
+	t0 := time.Now()
+	tok, other, late := [16]byte{}, [16]byte{}, [16]byte{}
+	copy(tok[:], "tok-0123456789ab")
+	copy(other[:], "other-0123456789")
+	copy(late[:], "late-0123456789a")
+	for _, x := range []struct {
+		tok [16]byte
+		exp time.Time
+	}{{tok, t0.Add(time.Hour)}, {other, t0.Add(time.Hour)}, {late, t0.Add(time.Minute)}} {
+		if err := s.AddInviteToken(ctx, x.tok, "for someone", x.exp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddInviteToken(ctx, [16]byte{}, "zero", t0.Add(time.Hour)); err == nil {
+		t.Fatal("zero token accepted")
+	}
+	use := func(tok [16]byte, now time.Time) bool {
+		t.Helper()
+		ok, err := s.UseInviteToken(ctx, tok, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if use([16]byte{9}, t0) || use([16]byte{}, t0) {
+		t.Fatal("unknown token accepted")
+	}
+	if !use(tok, t0) {
+		t.Fatal("valid token refused")
+	}
+	if use(tok, t0) || use(tok, t0.Add(time.Second)) {
+		t.Fatal("token accepted twice")
+	}
+	// Adding a used token again does not revive it.
+	if err := s.AddInviteToken(ctx, tok, "again", t0.Add(2*time.Hour)); err != nil || use(tok, t0) {
+		t.Fatalf("re-added used token accepted (%v)", err)
+	}
+	if use(late, t0.Add(time.Minute)) { // expired at exactly its deadline
+		t.Fatal("expired token accepted")
+	}
+	if n := count(t, s, "SELECT count(*) FROM invite_tokens"); n != 2 {
+		t.Fatalf("%d tokens after the expired one was pruned, want 2", n)
+	}
+	if !use(other, t0.Add(59*time.Minute)) {
+		t.Fatal("second valid token refused")
+	}
+	if use(other, t0.Add(2*time.Hour)) {
+		t.Fatal("used token accepted after expiry")
+	}
+	// Both expired at +1h (the re-add kept tok's old expiry): pruned.
+	if n := count(t, s, "SELECT count(*) FROM invite_tokens"); n != 0 {
+		t.Fatalf("%d tokens left after all expired", n)
+	}
+	// Only the hash is stored, never the token: the files (WAL included,
+	// which still holds every version written) have the hashes only.
+	files := append(decryptFile(t, path, testKey(1)), decryptFile(t, path+"-wal", testKey(1))...)
+	for _, x := range [][16]byte{tok, other, late} {
+		h := sha256.Sum256(x[:])
+		if bytes.Contains(files, x[:]) {
+			t.Errorf("the files hold invite token %q", x[:])
+		}
+		if !bytes.Contains(files, h[:]) {
+			t.Errorf("the files do not hold the hash of %q: the check proves nothing", x[:])
+		}
+	}
+}
+
+func TestSetVerified(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, dbPath(t))
+	a := addContact(t, s, "a")
+	now := time.Now()
+	if c, _ := s.Contact(ctx, a.ID); c.Verified {
+		t.Fatal("a new contact is verified")
+	}
+	for i := 0; i < 2; i++ { // the second time changes nothing
+		if err := s.SetVerified(ctx, a.ID, true, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, _ := s.Contact(ctx, a.ID); !c.Verified {
+		t.Fatal("not verified")
+	}
+	h := history(t, s, a.ID)
+	if len(h) != 1 || h[0].Kind != KindVerified || h[0].Dir != Outgoing || h[0].State != Delivered {
+		t.Fatalf("history = %+v", h)
+	}
+	if n, _ := s.PendingCount(ctx, a.ID); n != 0 {
+		t.Fatal("verification queued an event")
+	}
+	if err := s.SetVerified(ctx, a.ID, false, now); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Contact(ctx, a.ID); c.Verified {
+		t.Fatal("still verified")
+	}
+	if len(history(t, s, a.ID)) != 1 {
+		t.Fatal("unverifying added a line")
+	}
+	if err := s.SetVerified(ctx, a.ID, true, now); err != nil {
+		t.Fatal(err)
+	}
+	if len(history(t, s, a.ID)) != 2 {
+		t.Fatal("verifying again added no line")
+	}
+	if err := s.SetVerified(ctx, 999, true, now); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("SetVerified(unknown) = %v", err)
+	}
+}
