@@ -153,7 +153,7 @@ func (s *Store) MarkEventsSent(ctx context.Context, ids []MessageID) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.writeTx(ctx, func(w *wtx) error {
+	return s.writeUnsyncedTx(ctx, func(w *wtx) error {
 		st := w.stmt(s.st.markSent)
 		for _, id := range ids {
 			if _, err := st.ExecContext(ctx, int(Sent), id[:], int(Outgoing), int(Queued)); err != nil {
@@ -173,7 +173,7 @@ func (s *Store) MarkEventsDelivered(ctx context.Context, ids []MessageID) ([]Mes
 		return nil, nil
 	}
 	var changed []MessageID
-	err := s.writeTx(ctx, func(w *wtx) error {
+	err := s.writeUnsyncedTx(ctx, func(w *wtx) error {
 		changed = changed[:0]
 		del, upd := w.stmt(s.st.delOutbox), w.stmt(s.st.markDelivered)
 		for _, id := range ids {

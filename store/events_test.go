@@ -140,6 +140,10 @@ func TestOutboxEvents(t *testing.T) {
 	if changed, err := s.MarkEventsDelivered(ctx, all); err != nil || len(changed) != 0 {
 		t.Fatalf("second MarkEventsDelivered = %v, %v", changed, err)
 	}
+	// The marks commit unsynced; every other write must still be synced.
+	if n := count(t, s, "PRAGMA synchronous"); n != 2 {
+		t.Fatalf("PRAGMA synchronous = %d after the marks, want 2 (FULL)", n)
+	}
 }
 
 // TestPendingEventsPayloads: a window without texts reads no

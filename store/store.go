@@ -24,7 +24,10 @@
 // # Durability
 //
 // WAL mode with synchronous=FULL: when a write method returns nil, its
-// transaction has been fsynced and survives a crash or power loss.
+// transaction has been fsynced and survives a crash or power loss. Two
+// exceptions, which the network repeats if they are lost: MarkEventsSent
+// and MarkEventsDelivered commit without the sync (they survive a crash of
+// the process, not a power cut; writeUnsyncedTx).
 //
 // # Concurrency
 //

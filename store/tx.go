@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -17,13 +18,82 @@ type wtx struct {
 	s     *Store
 	bound map[*sql.Stmt]*sql.Stmt
 	keys  map[int64][32]byte // keys replaced in this transaction
+	fts   []ftsRow           // index terms not yet inserted (flushFTS)
+}
+
+// writeUnsyncedTx is writeTx for a transaction whose loss in a power cut
+// loses nothing a user would miss, because the network repeats it: a
+// message marked delivered or sent goes back to queued, is resent, and the
+// receiver recognises it. Its commit does not wait for the WAL to reach the
+// disk (synchronous=NORMAL for this one transaction); a process crash
+// still keeps it (the WAL is written, only not synced), and the next
+// synced commit syncs it too. The connection is pinned meanwhile, so no
+// other write can commit unsynced.
+func (s *Store) writeUnsyncedTx(ctx context.Context, fn func(*wtx) error) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+		return err
+	}
+	defer func() {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous="+synchronous); rerr != nil {
+			// Never leave the store's connection unsynced: discard it, and
+			// the next one is opened with the store's settings.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, rerr)
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	w := &wtx{Tx: tx, ctx: ctx, s: s}
+	if err := fn(w); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := w.flushFTS(); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// ftsRow is a text waiting for its index terms.
+type ftsRow struct {
+	local int64
+	text  string
 }
 
 // writeTx is write with a wtx.
 func (s *Store) writeTx(ctx context.Context, fn func(*wtx) error) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		return fn(&wtx{Tx: tx, ctx: ctx, s: s})
+		w := &wtx{Tx: tx, ctx: ctx, s: s}
+		if err := fn(w); err != nil {
+			return err
+		}
+		return w.flushFTS()
 	})
+}
+
+// flushFTS indexes the texts inserted so far in the transaction. Terms are
+// inserted after the messages, all together, because every INSERT INTO
+// messages opens a statement savepoint, and at each savepoint FTS5 writes
+// the terms it holds in memory as a new segment: indexing each message as
+// it is inserted wrote one tiny segment per message, and FTS5 then had to
+// merge them (a quarter of the CPU of a batch). It must run before
+// anything in the transaction deletes messages or terms.
+func (w *wtx) flushFTS() error {
+	for _, r := range w.fts {
+		if _, err := w.stmt(w.s.st.ftsInsert).ExecContext(w.ctx, r.local, r.text); err != nil {
+			return err
+		}
+	}
+	w.fts = w.fts[:0]
+	return nil
 }
 
 // readTx runs fn in one transaction, so that everything fn reads (rows,
@@ -128,9 +198,7 @@ func (w *wtx) insertMessage(m *Message, incoming bool) (bool, error) {
 		return false, err
 	}
 	if m.Kind == KindText {
-		if _, err := w.stmt(w.s.st.ftsInsert).ExecContext(w.ctx, local, m.Text); err != nil {
-			return false, err
-		}
+		w.fts = append(w.fts, ftsRow{local, m.Text})
 	}
 	return true, nil
 }
@@ -193,6 +261,9 @@ type deleted struct {
 // again. A text whose body cannot be opened is deleted without its terms
 // (which no search can then return: they match no row).
 func (w *wtx) deleteMessages(now time.Time, where string, args ...any) ([]deleted, error) {
+	if err := w.flushFTS(); err != nil {
+		return nil, err
+	}
 	const chunk = 256
 	q := "SELECT local_seq, id, contact_id, direction, kind, body FROM messages WHERE " + where +
 		" LIMIT " + fmt.Sprint(chunk)
