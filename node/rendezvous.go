@@ -93,6 +93,7 @@ var errNotFound = errors.New("not found in the DHT")
 // find looks a contact up: its rendezvous keys for this epoch and the
 // neighbouring ones (clock skew), then FindPeer as a fallback.
 func (n *Node) find(ctx context.Context, c contact) (peer.AddrInfo, error) {
+	n.awaitRoutingTable(ctx)
 	if p, err := n.findRendezvous(ctx, c); err == nil {
 		return p, nil
 	}
@@ -106,6 +107,34 @@ func (n *Node) find(ctx context.Context, c contact) (peer.AddrInfo, error) {
 		return peer.AddrInfo{}, fmt.Errorf("%w: %v", errNotFound, err)
 	}
 	return p, nil
+}
+
+// routingWait bounds how long a lookup waits for the DHT's routing table
+// to get its first peer.
+const routingWait = 5 * time.Second
+
+// awaitRoutingTable waits, at most routingWait, until the DHT knows at
+// least one peer. Just after start the bootstrap connections are still
+// being made; a lookup then fails at once ("failed to find any peer in
+// table"), and the contact would be counted offline for a whole backoff
+// (seen as a 0.5-1 s mode of the cold start through the DHT).
+func (n *Node) awaitRoutingTable(ctx context.Context) {
+	if len(n.cfg.net.Bootstrap) == 0 || n.dht.RoutingTable().Size() > 0 {
+		return
+	}
+	deadline := time.NewTimer(routingWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for n.dht.RoutingTable().Size() == 0 {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // findRendezvous looks for the contact under the pair's rendezvous keys.
