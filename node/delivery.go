@@ -231,14 +231,20 @@ func (d *delivery) session(ctx context.Context, c contact, wk *worker) error {
 	}()
 	defer wk.idle.Store(false)
 	var lastSeq uint64
+	// more: the outbox may hold events not read yet. Reading it when
+	// nothing was queued since the last read cost a sixth of a message's
+	// latency; every queueing pokes the worker after its commit.
+	more := len(pending) == window
 	for {
 		// Fill the window.
 		if len(inflight) < window {
-			if pending == nil {
-				pending, err = n.store.PendingEvents(ctx, c.id, lastSeq, window-len(inflight))
+			if pending == nil && more {
+				limit := window - len(inflight)
+				pending, err = n.store.PendingEvents(ctx, c.id, lastSeq, limit)
 				if err != nil {
 					return err
 				}
+				more = len(pending) == limit
 			}
 			if len(pending) > 0 {
 				wk.idle.Store(false)
@@ -278,7 +284,7 @@ func (d *delivery) session(ctx context.Context, c contact, wk *worker) error {
 			}
 		case <-poke:
 			timer.Stop()
-			// Something new is queued; the next round picks it up.
+			more = true // something new is queued; the next round reads it
 		case err := <-readErr:
 			timer.Stop()
 			readErr <- err // for the deferred wait

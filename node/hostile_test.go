@@ -173,3 +173,93 @@ func TestConnectionFlood(t *testing.T) {
 	wg.Wait()
 	t.Logf("300 strangers: %d connected", connected.Load())
 }
+
+// A contact cannot speak for another: the wire has no sender field, so
+// whatever mallory sends lands in mallory's conversation. Reusing the id
+// of alice's message (a replay from another conversation), or naming it
+// in a receipt or a delete, changes nothing in alice's conversation.
+func TestClaimsOfAnotherSenderHaveNoEffect(t *testing.T) {
+	alice, bob := newTestNode(t), newTestNode(t)
+	befriend(t, alice, "alice", bob, "bob")
+	open := malloryFor(t, bob)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"hello from alice"}}); err != nil {
+		t.Fatal(err)
+	}
+	fromAlice := waitHistory(t, bob, "alice", allState(1, "alice", ""))[0]
+	var aliceID protocol.MessageID
+	if id, err := store.ParseMessageID(fromAlice.ID); err != nil {
+		t.Fatal(err)
+	} else {
+		aliceID = protocol.MessageID(id)
+	}
+
+	s, err := open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Reset()
+	now := time.Now()
+	claim := protocol.MessageID(store.NewMessageID())
+	frames := []protocol.Envelope{
+		{ID: aliceID, Seq: 1, SentAt: now, Body: &protocol.Text{Text: "replaced by mallory"}},
+		{ID: claim, Seq: 2, SentAt: now, Body: &protocol.Text{Text: "this is alice, really"}},
+		{ID: protocol.MessageID(store.NewMessageID()), Seq: 3, SentAt: now, Body: &protocol.Receipt{IDs: []protocol.MessageID{aliceID}}},
+		{ID: protocol.MessageID(store.NewMessageID()), Seq: 4, SentAt: now, Body: &protocol.Delete{IDs: []protocol.MessageID{aliceID}}},
+	}
+	w := protocol.NewWriter(s)
+	for i := range frames {
+		if err := w.Write(&frames[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the acks of all four: bob has committed them.
+	acked := map[protocol.MessageID]bool{}
+	r := protocol.NewReader(s)
+	_ = s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for len(acked) < len(frames) {
+		env, err := r.Read()
+		if err != nil {
+			t.Fatalf("after %d acks: %v", len(acked), err)
+		}
+		if ack, ok := env.Body.(*protocol.Ack); ok {
+			for _, id := range ack.IDs {
+				acked[id] = true
+			}
+		}
+	}
+
+	h, err := bob.History(ctx, "alice", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 1 || h[0].ID != fromAlice.ID || h[0].Text != "hello from alice" {
+		t.Fatalf("alice's conversation at bob changed: %+v", h)
+	}
+	hm, err := bob.History(ctx, "mallory", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range hm {
+		if m.From != "mallory" {
+			t.Fatalf("a message in mallory's conversation is from %q: %+v", m.From, m)
+		}
+		texts = append(texts, m.Text)
+	}
+	if len(texts) != 1 || texts[0] != "this is alice, really" {
+		t.Fatalf("mallory's conversation: %q, want only his own claim", texts)
+	}
+	// Alice's own copy is untouched too: delivered, not read.
+	ha, err := alice.History(ctx, "bob", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ha) != 1 || ha[0].State != "delivered" {
+		t.Fatalf("alice's history: %+v", ha)
+	}
+}
