@@ -37,7 +37,11 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	hisoBin = filepath.Join(dir, "hiso")
-	out, err := exec.Command("go", "build", "-o", hisoBin, ".").CombinedOutput()
+	args := []string{"build", "-o", hisoBin}
+	if raceEnabled {
+		args = append(args, "-race") // the daemons are checked too, not only the tests
+	}
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build hiso: %v\n%s", err, out)
 		return 1
@@ -116,6 +120,7 @@ func startDaemon(t *testing.T, home string, port int) *daemon {
 		t.Fatal(err)
 	}
 	ready := make(chan bool, 1)
+	done := d.done // the test goroutine sets d.done to nil once it has read it
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		r := false
@@ -128,7 +133,7 @@ func startDaemon(t *testing.T, home string, port int) *daemon {
 		if !r {
 			ready <- false
 		}
-		d.done <- d.cmd.Wait()
+		done <- d.cmd.Wait()
 	}()
 	select {
 	case ok := <-ready:
@@ -145,7 +150,7 @@ func startDaemon(t *testing.T, home string, port int) *daemon {
 
 // stop sends SIGTERM and waits for a clean exit.
 func (d *daemon) stop() {
-	if d.cmd.ProcessState != nil || d.done == nil {
+	if d.done == nil {
 		return
 	}
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
@@ -162,11 +167,30 @@ func (d *daemon) stop() {
 	d.done = nil
 }
 
+// exited waits for a daemon that stops by itself, and checks that it
+// exited cleanly.
+func (d *daemon) exited(within time.Duration) {
+	d.t.Helper()
+	select {
+	case err := <-d.done:
+		if err != nil {
+			d.t.Errorf("daemon exited with %v: %s", err, d.stderr)
+		}
+	case <-time.After(within):
+		d.t.Fatalf("daemon still running %s later", within)
+	}
+	d.done = nil
+}
+
 // kill is kill -9: no chance to clean up.
 func (d *daemon) kill() {
 	_ = d.cmd.Process.Signal(syscall.SIGKILL)
 	<-d.done
 	d.done = nil
+	// A race detector's report would otherwise die with the process.
+	if strings.Contains(d.stderr.String(), "WARNING: DATA RACE") {
+		d.t.Errorf("the daemon reported a data race before kill -9: %s", d.stderr)
+	}
 }
 
 type lockedWriter struct {
