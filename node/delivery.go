@@ -1,10 +1,12 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +46,61 @@ type delivery struct {
 type worker struct {
 	poke chan struct{} // wake-up signal
 	idle atomic.Bool   // nothing in flight: only holding the stream open
+
+	// Texts that Send has just queued, handed over in memory so that a
+	// session need not read back what was just written (a read of the
+	// outbox was an eighth of a message's latency). Used only when they
+	// continue the session's sequence without a gap and nothing else was
+	// queued meanwhile; otherwise the session reads the outbox.
+	mu       sync.Mutex
+	fresh    []store.OutEvent
+	readDisk bool // something was queued that is not in fresh
+}
+
+// offer records freshly queued events (nil: something else was queued).
+func (w *worker) offer(evs []store.OutEvent) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if evs == nil || len(w.fresh)+len(evs) > window {
+		w.fresh, w.readDisk = nil, true
+		return
+	}
+	w.fresh = append(w.fresh, evs...)
+}
+
+// take returns up to limit handed-over events that follow afterSeq
+// without a gap, or ok false if the outbox must be read instead. Either
+// way it forgets what is at or before afterSeq.
+func (w *worker) take(afterSeq uint64, limit int) (evs []store.OutEvent, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	slices.SortFunc(w.fresh, func(a, b store.OutEvent) int { return cmp.Compare(a.Seq, b.Seq) })
+	i := 0
+	for i < len(w.fresh) && w.fresh[i].Seq <= afterSeq {
+		i++
+	}
+	w.fresh = w.fresh[i:]
+	if w.readDisk || afterSeq == 0 {
+		return nil, false
+	}
+	n := 0
+	for n < len(w.fresh) && n < limit && w.fresh[n].Seq == afterSeq+uint64(n)+1 {
+		n++
+	}
+	if n < len(w.fresh) && n < limit {
+		return nil, false // a gap: another Send's offer is late; read the outbox
+	}
+	evs = slices.Clone(w.fresh[:n])
+	w.fresh = w.fresh[n:]
+	return evs, true
+}
+
+// readingDisk is called before the session reads the outbox: what was
+// queued up to now is in what it reads.
+func (w *worker) readingDisk() {
+	w.mu.Lock()
+	w.readDisk = false
+	w.mu.Unlock()
 }
 
 func newDelivery(n *Node) *delivery {
@@ -51,20 +108,26 @@ func newDelivery(n *Node) *delivery {
 }
 
 // wake makes sure the contact's outbox is being worked on, and that a
-// waiting worker tries again now.
-func (d *delivery) wake(contactID int64) {
+// waiting worker tries again now. Call it after the commit that queued
+// something.
+func (d *delivery) wake(contactID int64) { d.wakeWith(contactID, nil) }
+
+// wakeWith is wake for texts just queued by Send, handed to the worker.
+func (d *delivery) wakeWith(contactID int64, evs []store.OutEvent) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.n.ctx.Err() != nil {
 		return
 	}
 	if w, ok := d.workers[contactID]; ok {
+		w.offer(evs)
 		select {
 		case w.poke <- struct{}{}:
 		default:
 		}
 		return
 	}
+	// A new worker starts by reading the outbox, which holds evs.
 	w := &worker{poke: make(chan struct{}, 1)}
 	d.workers[contactID] = w
 	d.n.goFunc(func(ctx context.Context) { d.work(ctx, contactID, w) })
@@ -164,6 +227,7 @@ func backoff(lo, hi time.Duration, failures int) time.Duration {
 func (d *delivery) session(ctx context.Context, c contact, wk *worker) error {
 	n := d.n
 	poke := wk.poke
+	wk.readingDisk()
 	pending, err := n.store.PendingEvents(ctx, c.id, 0, window)
 	if err != nil {
 		return err
@@ -240,11 +304,17 @@ func (d *delivery) session(ctx context.Context, c contact, wk *worker) error {
 		if len(inflight) < window {
 			if pending == nil && more {
 				limit := window - len(inflight)
-				pending, err = n.store.PendingEvents(ctx, c.id, lastSeq, limit)
-				if err != nil {
-					return err
+				var ok bool
+				if pending, ok = wk.take(lastSeq, limit); ok {
+					more = len(pending) == limit
+				} else {
+					wk.readingDisk()
+					pending, err = n.store.PendingEvents(ctx, c.id, lastSeq, limit)
+					if err != nil {
+						return err
+					}
+					more = len(pending) == limit
 				}
-				more = len(pending) == limit
 			}
 			if len(pending) > 0 {
 				wk.idle.Store(false)

@@ -1,6 +1,10 @@
 package node
 
 import (
+	"fmt"
+	"slices"
+	"sync"
+
 	"context"
 	"testing"
 
@@ -9,6 +13,7 @@ import (
 	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
+	"github.com/hiso-chat/hiso/store"
 )
 
 // chatStreams counts the open outgoing chat streams from a to b.
@@ -63,4 +68,80 @@ func TestStreamLingersAndSurvivesRestart(t *testing.T) {
 	waitHistory(t, alice, "bob", allState(3, "me", "delivered"))
 	h := waitHistory(t, bob, "alice", allState(3, "alice", ""))
 	checkOrderTexts(t, h, "one", "two", "three")
+}
+
+// The hand-over of just-queued texts is used only when it continues the
+// session's sequence without a gap and nothing else was queued.
+func TestWorkerTake(t *testing.T) {
+	ev := func(seqs ...uint64) []store.OutEvent {
+		var out []store.OutEvent
+		for _, s := range seqs {
+			out = append(out, store.OutEvent{Seq: s, Kind: store.EventText})
+		}
+		return out
+	}
+	seqs := func(evs []store.OutEvent) []uint64 {
+		var out []uint64
+		for _, e := range evs {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	w := &worker{}
+	w.offer(ev(7, 6)) // two Sends whose wake-ups crossed
+	if got, ok := w.take(5, 10); !ok || !slices.Equal(seqs(got), []uint64{6, 7}) {
+		t.Fatalf("take(5) = %v, %v; want [6 7], true", seqs(got), ok)
+	}
+	w.offer(ev(9))
+	if _, ok := w.take(7, 10); ok {
+		t.Fatal("took 9 after 7: seq 8 (another Send, not yet offered) would be skipped")
+	}
+	w.offer(ev(8))
+	if got, ok := w.take(7, 1); !ok || !slices.Equal(seqs(got), []uint64{8}) {
+		t.Fatalf("take(7, limit 1) = %v, %v; want [8], true", seqs(got), ok)
+	}
+	w.offer(nil) // a receipt or a delete was queued: only the outbox has it
+	if _, ok := w.take(8, 10); ok {
+		t.Fatal("took the hand-over although something else was queued")
+	}
+	w.readingDisk() // the session read the outbox up to seq 12
+	if got, ok := w.take(12, 10); !ok || len(got) != 0 {
+		t.Fatalf("after reading the outbox: %v, %v; want nothing left, true", seqs(got), ok)
+	}
+	if _, ok := (&worker{}).take(0, 10); ok {
+		t.Fatal("a session that has not read the outbox yet took the hand-over")
+	}
+}
+
+// Sends racing from many goroutines (their hand-overs cross) arrive once
+// each, in the sender's order.
+func TestConcurrentSendsArriveInOrder(t *testing.T) {
+	alice, bob := newTestNode(t), newTestNode(t)
+	befriend(t, alice, "alice", bob, "bob")
+	ctx := context.Background()
+	const senders, each = 8, 50
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for g := range senders {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{fmt.Sprintf("g%d-%d", g, i)}}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	sent := waitHistory(t, alice, "bob", allState(senders*each, "me", "delivered"))
+	got := waitHistory(t, bob, "alice", allState(senders*each, "alice", ""))
+	for i := range sent {
+		if sent[i].Text != got[i].Text {
+			t.Fatalf("message %d: bob has %q where alice sent %q", i, got[i].Text, sent[i].Text)
+		}
+	}
 }

@@ -205,7 +205,12 @@ func (n *Node) Send(ctx context.Context, req api.Send) ([]api.Message, error) {
 		n.events.publish(api.Event{Type: api.EventMessage, Contact: c.name, Message: &out[i]})
 	}
 	if n.deliv != nil {
-		n.deliv.wake(c.id)
+		evs := make([]store.OutEvent, len(ms))
+		for i := range ms {
+			m := &ms[i]
+			evs[i] = store.OutEvent{ID: m.ID, ContactID: c.id, Seq: m.Seq, Kind: store.EventText, Message: m, QueuedAt: m.SentAt}
+		}
+		n.deliv.wakeWith(c.id, evs)
 	}
 	return out, nil
 }

@@ -84,6 +84,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
@@ -144,6 +145,8 @@ type Store struct {
 
 	wrapKey [32]byte // seals conversation keys
 	keys    keyCache // unsealed conversation keys
+
+	seenPrunedAt atomic.Int64 // ms of ApplyIncoming's last prune of seen_events
 
 	closeOnce sync.Once
 	closeErr  error
