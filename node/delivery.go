@@ -70,7 +70,9 @@ func (w *worker) offer(evs []store.OutEvent) {
 
 // take returns up to limit handed-over events that follow afterSeq
 // without a gap, or ok false if the outbox must be read instead. Either
-// way it forgets what is at or before afterSeq.
+// way it forgets what is at or before afterSeq. Only for a session whose
+// last read of the outbox came back short of its limit: events queued
+// before that read and not returned by it are in no hand-over.
 func (w *worker) take(afterSeq uint64, limit int) (evs []store.OutEvent, ok bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -299,22 +301,27 @@ func (d *delivery) session(ctx context.Context, c contact, wk *worker) error {
 	// nothing was queued since the last read cost a sixth of a message's
 	// latency; every queueing pokes the worker after its commit.
 	more := len(pending) == window
+	drained := !more
 	for {
 		// Fill the window.
 		if len(inflight) < window {
 			if pending == nil && more {
 				limit := window - len(inflight)
 				var ok bool
-				if pending, ok = wk.take(lastSeq, limit); ok {
-					more = len(pending) == limit
-				} else {
+				// Once a read of the outbox came back short, whatever was
+				// queued since is in the hand-over or flagged readDisk.
+				if drained {
+					pending, ok = wk.take(lastSeq, limit)
+				}
+				if !ok {
 					wk.readingDisk()
 					pending, err = n.store.PendingEvents(ctx, c.id, lastSeq, limit)
 					if err != nil {
 						return err
 					}
-					more = len(pending) == limit
+					drained = len(pending) < limit
 				}
+				more = len(pending) == limit
 			}
 			if len(pending) > 0 {
 				wk.idle.Store(false)

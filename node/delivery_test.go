@@ -145,3 +145,30 @@ func TestConcurrentSendsArriveInOrder(t *testing.T) {
 		}
 	}
 }
+
+// More than two windows queued while the contact is away all arrive when
+// it is back: the session reads the outbox window after window.
+func TestBacklogOfSeveralWindows(t *testing.T) {
+	alice := newTestNode(t)
+	bobID, _ := identity.Generate()
+	bobDir := t.TempDir()
+	bob := openTestNode(t, bobID, bobDir)
+	bobAddr := bob.addrs()[0]
+	befriend(t, alice, "alice", bob, "bob")
+	bob.close()
+	ctx := context.Background()
+	const n = 1200 // over two windows of 512
+	for i := 0; i < n; i += 100 {
+		texts := make([]string, 100)
+		for j := range texts {
+			texts[j] = fmt.Sprintf("backlog %d", i+j)
+		}
+		if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: texts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob = openTestNode(t, bobID, bobDir, WithListen(ma.StringCast(bobAddr)))
+	waitHistory(t, alice, "bob", allState(n, "me", "delivered"))
+	h := waitHistory(t, bob, "alice", allState(n, "alice", ""))
+	checkOrder(t, h, "alice", "backlog %d", n)
+}
