@@ -379,7 +379,7 @@ func orDash(s string) string {
 
 const intro = `# Benchmarks
 
-Written by ` + "`bench/run`" + ` (about 9 minutes on 2 cores), from the benchmarks in
+Written by ` + "`bench/run`" + ` (about 6–7 minutes on 2 cores), from the benchmarks in
 [bench/](bench/). Everything runs on 127.0.0.1: in-process nodes with
 ` + "`node.WithListen`" + ` on loopback, the real ` + "`hiso`" + ` binary with ` + "`--isolated`" + `, and a
 private DHT of 50 in-process hiso nodes under ` + "`/hiso-bench/kad/1.0.0`" + `; nothing
