@@ -348,12 +348,12 @@ func (d *delivery) session(ctx context.Context, c contact, wk *worker) error {
 		case ids := <-acks:
 			timer.Stop()
 			// Take every ack already here, to mark them in one transaction.
-			for drained := false; !drained; {
+			for all := false; !all; {
 				select {
 				case next := <-acks:
 					ids = append(ids, next...)
 				default:
-					drained = true
+					all = true
 				}
 			}
 			if err := d.delivered(ctx, c, inflight, ids); err != nil {
