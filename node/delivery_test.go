@@ -1,8 +1,10 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"context"
@@ -171,4 +173,30 @@ func TestBacklogOfSeveralWindows(t *testing.T) {
 	waitHistory(t, alice, "bob", allState(n, "me", "delivered"))
 	h := waitHistory(t, bob, "alice", allState(n, "alice", ""))
 	checkOrder(t, h, "alice", "backlog %d", n)
+}
+
+// A reply names its message by the id prefix `hiso history` shows, and
+// arrives as a reply to that message.
+func TestSendReply(t *testing.T) {
+	alice, bob := newTestNode(t), newTestNode(t)
+	befriend(t, alice, "alice", bob, "bob")
+	ctx := context.Background()
+	if _, err := bob.Send(ctx, api.Send{To: "alice", Texts: []string{"lunch?"}}); err != nil {
+		t.Fatal(err)
+	}
+	q := waitHistory(t, alice, "bob", allState(1, "bob", ""))[0]
+	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"yes", "at noon"}, ReplyTo: q.ID[:8]}); !errors.Is(err, api.ErrInvalid) {
+		t.Fatalf("a reply of two texts: %v, want ErrInvalid", err)
+	}
+	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"yes"}, ReplyTo: "00000000"}); !errors.Is(err, api.ErrInvalid) || !strings.Contains(err.Error(), "hiso history bob") {
+		t.Fatalf("a reply to no message: %v, want ErrInvalid pointing to history", err)
+	}
+	sent, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"yes"}, ReplyTo: q.ID[:8]})
+	if err != nil || sent[0].ReplyTo != q.ID {
+		t.Fatalf("reply: %+v, %v", sent, err)
+	}
+	h := waitHistory(t, bob, "alice", allState(1, "alice", ""))
+	if h[len(h)-1].Text != "yes" || h[len(h)-1].ReplyTo != q.ID {
+		t.Fatalf("bob got %+v, want a reply to %s", h[len(h)-1], q.ID)
+	}
 }

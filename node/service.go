@@ -195,9 +195,16 @@ func (n *Node) Send(ctx context.Context, req api.Send) ([]api.Message, error) {
 			return nil, fmt.Errorf("%w: message %d: %v", api.ErrInvalid, i+1, err)
 		}
 	}
-	ms, err := n.store.EnqueueBatch(ctx, c.id, req.Texts, n.cfg.now())
+	var ms []store.Message
+	if req.ReplyTo == "" {
+		if ms, err = n.store.EnqueueBatch(ctx, c.id, req.Texts, n.cfg.now()); err != nil {
+			err = fmt.Errorf("queue messages: %w", err)
+		}
+	} else {
+		ms, err = n.sendReply(ctx, c, req)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("queue messages: %w", err)
+		return nil, err
 	}
 	out := make([]api.Message, len(ms))
 	for i, m := range ms {
@@ -213,6 +220,27 @@ func (n *Node) Send(ctx context.Context, req api.Send) ([]api.Message, error) {
 		n.deliv.wakeWith(c.id, evs)
 	}
 	return out, nil
+}
+
+// sendReply queues the one text of req as a reply.
+func (n *Node) sendReply(ctx context.Context, c contact, req api.Send) ([]store.Message, error) {
+	if len(req.Texts) != 1 {
+		return nil, fmt.Errorf("%w: a reply is one message, not %d", api.ErrInvalid, len(req.Texts))
+	}
+	id, err := n.store.ResolveMessageID(ctx, c.id, req.ReplyTo)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("%w: no message %q in the conversation with %s to reply to (ids are in `hiso history %s`)", api.ErrInvalid, req.ReplyTo, c.name, c.name)
+	case errors.Is(err, store.ErrAmbiguous):
+		return nil, fmt.Errorf("%w: more than one message starts with %q: give more of its id (`hiso history %s --json`)", api.ErrInvalid, req.ReplyTo, c.name)
+	case err != nil:
+		return nil, err
+	}
+	m, err := n.store.EnqueueReply(ctx, c.id, req.Texts[0], id, n.cfg.now())
+	if err != nil {
+		return nil, fmt.Errorf("queue the reply: %w", err)
+	}
+	return []store.Message{m}, nil
 }
 
 // History returns the last limit messages with a contact (all if limit

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -207,6 +208,44 @@ func (s *Store) History(ctx context.Context, contactID int64, limit int) ([]Mess
 		limit = -1
 	}
 	return s.queryMessages(ctx, s.st.history, contactID, limit)
+}
+
+// ResolveMessageID finds the text of a conversation whose id starts with
+// prefix (hex, as `hiso history` shows its first 8 digits): ErrNotFound if
+// none, ErrAmbiguous if more than one.
+func (s *Store) ResolveMessageID(ctx context.Context, contactID int64, prefix string) (MessageID, error) {
+	prefix = strings.ToUpper(prefix)
+	if len(prefix) == 0 || len(prefix) > 2*len(MessageID{}) || strings.Trim(prefix, "0123456789ABCDEF") != "" {
+		return MessageID{}, fmt.Errorf("message id %q: %w", prefix, ErrNotFound)
+	}
+	var ids []MessageID
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT id FROM messages WHERE contact_id = ? AND kind = 0"+
+			" AND substr(hex(id), 1, ?) = ? LIMIT 2", contactID, len(prefix), prefix)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b []byte
+			if err := rows.Scan(&b); err != nil {
+				return err
+			}
+			var id MessageID
+			copy(id[:], b)
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
+	switch {
+	case err != nil:
+		return MessageID{}, err
+	case len(ids) == 0:
+		return MessageID{}, fmt.Errorf("message id %s: %w", strings.ToLower(prefix), ErrNotFound)
+	case len(ids) > 1:
+		return MessageID{}, fmt.Errorf("message id %s: %w", strings.ToLower(prefix), ErrAmbiguous)
+	}
+	return ids[0], nil
 }
 
 // Message returns one message, or ErrNotFound.

@@ -354,3 +354,50 @@ func TestSealing(t *testing.T) {
 		t.Fatal("conversation key does not round-trip")
 	}
 }
+
+// A shortened id, as `hiso history` shows it, names one text of the
+// conversation.
+func TestResolveMessageID(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, dbPath(t))
+	a, b := addContact(t, s, "a"), addContact(t, s, "b")
+	var ms []Message
+	for i := range 40 {
+		m, err := s.Enqueue(ctx, a.ID, fmt.Sprint("text ", i), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	other, err := s.Enqueue(ctx, b.ID, "elsewhere", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ms[17].ID
+	for _, p := range []string{want.String()[:8], strings.ToUpper(want.String()[:10]), want.String()} {
+		if got, err := s.ResolveMessageID(ctx, a.ID, p); err != nil || got != want {
+			t.Fatalf("Resolve(%q) = %s, %v; want %s", p, got, err, want)
+		}
+	}
+	// 40 ids over 16 first digits: some digit starts two of them.
+	if _, err := s.ResolveMessageID(ctx, a.ID, ambiguousDigit(ms)); !errors.Is(err, ErrAmbiguous) {
+		t.Fatalf("one hex digit shared by two ids: %v, want ErrAmbiguous", err)
+	}
+	for _, p := range []string{other.ID.String()[:8], "", "zz", want.String() + "00", "%"} {
+		if _, err := s.ResolveMessageID(ctx, a.ID, p); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Resolve(%q) = %v, want ErrNotFound", p, err)
+		}
+	}
+}
+
+func ambiguousDigit(ms []Message) string {
+	seen := map[byte]bool{}
+	for _, m := range ms {
+		d := m.ID.String()[0]
+		if seen[d] {
+			return string(d)
+		}
+		seen[d] = true
+	}
+	panic("no shared digit among more than 16 ids")
+}

@@ -106,6 +106,8 @@ var (
 	// ErrInUse means another Store (in this or another process) has the
 	// database open.
 	ErrInUse = errors.New("store: database is in use by another program")
+	// ErrAmbiguous means a shortened message id names more than one.
+	ErrAmbiguous = errors.New("store: more than one message has this id prefix")
 )
 
 // HKDF info strings. Changing them makes existing databases unreadable.

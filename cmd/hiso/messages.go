@@ -15,10 +15,11 @@ import (
 )
 
 type sendCmd struct {
-	Name  string        `arg:"" help:"The contact."`
-	Text  []string      `arg:"" optional:"" help:"The message (words are joined with spaces)."`
-	Stdin bool          `help:"Read messages from stdin instead, one per line."`
-	Wait  time.Duration `help:"Wait up to this long until the contact confirms delivery (e.g. 30s)." placeholder:"DURATION"`
+	Name    string        `arg:"" help:"The contact."`
+	Text    []string      `arg:"" optional:"" help:"The message (words are joined with spaces)."`
+	Stdin   bool          `help:"Read messages from stdin instead, one per line."`
+	Wait    time.Duration `help:"Wait up to this long until the contact confirms delivery (e.g. 30s)." placeholder:"DURATION"`
+	ReplyTo string        `name:"reply-to" help:"Answer this message: its id as history shows it (8 digits are enough)." placeholder:"ID"`
 }
 
 // maxStdinBatch bounds the messages queued in one request.
@@ -27,6 +28,9 @@ const maxStdinBatch = 1000
 func (c *sendCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 	if c.Stdin == (len(c.Text) > 0) {
 		return errors.New("give the message as arguments, or --stdin to read one per line")
+	}
+	if c.Stdin && c.ReplyTo != "" {
+		return errors.New("--reply-to answers with one message: give it as arguments, not --stdin")
 	}
 	svc, done, err := g.service(ctx, s)
 	if err != nil {
@@ -44,7 +48,7 @@ func (c *sendCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 	}
 	var sent []api.Message
 	if !c.Stdin {
-		sent, err = svc.Send(ctx, api.Send{To: c.Name, Texts: []string{strings.Join(c.Text, " ")}})
+		sent, err = svc.Send(ctx, api.Send{To: c.Name, Texts: []string{strings.Join(c.Text, " ")}, ReplyTo: c.ReplyTo})
 		if err != nil {
 			return err
 		}
@@ -162,7 +166,11 @@ func (c *historyCmd) print(s *io_, ms []api.Message) error {
 		if m.TimerSeconds > 0 {
 			state += fmt.Sprintf("  ⏳%s", time.Duration(m.TimerSeconds)*time.Second)
 		}
-		fmt.Fprintf(w, "%s  %-8s %s%s  (%s)\n", when, m.From, oneLine(m.Text), state, m.ID[:8])
+		text := oneLine(m.Text)
+		if len(m.ReplyTo) >= 8 {
+			text = "↱" + m.ReplyTo[:8] + " " + text
+		}
+		fmt.Fprintf(w, "%s  %-8s %s%s  (%s)\n", when, m.From, text, state, m.ID[:8])
 	}
 	return w.Flush()
 }

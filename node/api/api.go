@@ -60,6 +60,9 @@ type Contact struct {
 type Send struct {
 	To    string   `json:"to"`
 	Texts []string `json:"texts"`
+	// ReplyTo, a message id of the same conversation, makes the one text
+	// a reply to it.
+	ReplyTo string `json:"reply_to,omitempty"`
 }
 
 // Message is one element of `hiso history NAME --json`.

@@ -32,7 +32,29 @@ func (m *Model) submit() tea.Cmd {
 	}
 	m.input.Reset()
 	delete(m.drafts, m.current)
-	return m.send(m.current, text)
+	return m.send(m.current, text, "")
+}
+
+// reply sends the text of a "/reply TEXT" line as an answer to the
+// selected message.
+func (m *Model) reply(line, text string) tea.Cmd {
+	back := func(note string) tea.Cmd {
+		m.input.SetValue(line)
+		return m.setNote(note, true)
+	}
+	msgs := m.histories[m.current]
+	switch {
+	case m.current == "" || m.reqSel >= 0:
+		return back("open a conversation first")
+	case m.msgSel < 0 || m.msgSel >= len(msgs):
+		return back("select the message to answer: Tab to the conversation, then ↑/↓ (or k/j)")
+	case !isText(msgs[m.msgSel]):
+		return back("only messages can be answered, not these lines")
+	case text == "":
+		return back("usage: /reply TEXT — answers the selected message")
+	}
+	delete(m.drafts, m.current)
+	return m.send(m.current, text, msgs[m.msgSel].ID)
 }
 
 // command runs one slash command. A mistyped one comes back into the input
@@ -61,6 +83,8 @@ func (m *Model) command(line string) tea.Cmd {
 			return m.setNote("usage: /add NAME PEERID [ADDR...]  (PEERID may be a full /ip4/…/p2p/… address)", true)
 		}
 		return m.addContact(api.AddContact{Name: args[0], PeerID: args[1], Addrs: args[2:]})
+	case "reply", "r":
+		return m.reply(line, strings.TrimSpace(strings.TrimPrefix(strings.TrimLeft(line, " "), f[0])))
 	case "quit", "q", "exit":
 		return tea.Quit
 	}
@@ -105,6 +129,7 @@ func helpLines() []string {
 		"",
 		"This conversation, for both of you",
 		"  /timer 10s|5m|1h|7d|off     self-destruct messages once read",
+		"  /reply TEXT                 answer the selected message",
 		"  /delete                     delete the selected message",
 		"  /clear                      clear the whole history",
 		"",

@@ -100,7 +100,7 @@ func (f *fakeSvc) Send(_ context.Context, req api.Send) ([]api.Message, error) {
 	for _, t := range req.Texts {
 		f.nextID++
 		x := api.Message{ID: fmt.Sprintf("sent%d", f.nextID), Contact: req.To, From: "me", Text: t,
-			State: "queued", SentAt: fixedNow, ReceivedAt: fixedNow}
+			State: "queued", SentAt: fixedNow, ReceivedAt: fixedNow, ReplyTo: req.ReplyTo}
 		f.hist[req.To] = append(f.hist[req.To], x)
 		out = append(out, x)
 	}

@@ -184,3 +184,28 @@ func TestViewCursorOnInput(t *testing.T) {
 		t.Error("cursor shown while the contacts have the focus")
 	}
 }
+
+// /reply answers the selected message; without a selection it says how
+// to make one, and the line comes back to be fixed.
+func TestReplyToSelected(t *testing.T) {
+	f := newFake()
+	f.hist["alice"] = []api.Message{
+		msgAt("m1", "alice", "alice", "lunch tomorrow?", "delivered", fixedNow),
+		msgAt("m2", "alice", "alice", "or friday", "delivered", fixedNow),
+	}
+	h := newHarness(t, f, Options{NoColor: true})
+	h.typeText("/reply sure")
+	h.press("enter")
+	h.mustShow("select the message to answer")
+	if h.m.input.Value() != "/reply sure" || len(f.sends) != 0 {
+		t.Fatalf("without a selection: input %q, sends %+v", h.m.input.Value(), f.sends)
+	}
+	h.m.input.Reset()
+	h.press("tab", "tab", "k", "k") // the conversation; the older message
+	h.typeText("/reply  sure, at noon")
+	h.press("enter")
+	if len(f.sends) != 1 || f.sends[0].ReplyTo != "m1" || f.sends[0].Texts[0] != "sure, at noon" {
+		t.Fatalf("sends = %+v, want one reply to m1", f.sends)
+	}
+	h.mustShow("↱ alice: lunch tomorrow?", "sure, at noon")
+}

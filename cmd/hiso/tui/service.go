@@ -114,11 +114,13 @@ func (m *Model) loadHistory(name string) tea.Cmd {
 	}
 }
 
-func (m *Model) send(to, text string) tea.Cmd {
+// send sends text to a contact, as a reply to the message replyTo if it
+// is not empty.
+func (m *Model) send(to, text, replyTo string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := m.call()
 		defer cancel()
-		list, err := m.svc.Send(ctx, api.Send{To: to, Texts: []string{text}})
+		list, err := m.svc.Send(ctx, api.Send{To: to, Texts: []string{text}, ReplyTo: replyTo})
 		return sentMsg{to, text, list, err}
 	}
 }
