@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
@@ -295,6 +296,36 @@ func (n *Node) Delete(ctx context.Context, name string, req api.DeleteMessages) 
 }
 
 // Clear clears a conversation, for both sides.
+// typingTimeout bounds sending one typing hint.
+const typingTimeout = 2 * time.Second
+
+// Typing sends a typing hint on a stream of its own, only if the contact
+// is connected now: a hint is not worth a dial, and one that arrives late
+// is wrong.
+func (n *Node) Typing(ctx context.Context, name string) error {
+	c, err := n.contactNamed(name)
+	if err != nil {
+		return err
+	}
+	if !isConnected(n.host, c.peer) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, typingTimeout)
+	defer cancel()
+	s, err := n.host.NewStream(network.WithNoDial(network.WithAllowLimitedConn(ctx, "typing"), "typing"), c.peer, protocol.ChatID)
+	if err != nil {
+		return nil // gone meanwhile: no hint, no error to show
+	}
+	_ = s.SetWriteDeadline(time.Now().Add(typingTimeout))
+	w := protocol.NewWriter(s)
+	if err := w.Write(&protocol.Envelope{SentAt: n.cfg.now(), Body: &protocol.Typing{}}); err != nil || w.Flush() != nil {
+		_ = s.Reset()
+		return nil
+	}
+	_ = s.Close()
+	return nil
+}
+
 func (n *Node) Clear(ctx context.Context, name string) error {
 	c, err := n.contactNamed(name)
 	if err != nil {

@@ -366,3 +366,46 @@ func TestNonEd25519PeerRefused(t *testing.T) {
 		t.Fatal("the refused contact was stored")
 	}
 }
+
+// A typing hint reaches a connected contact as an event and is never
+// stored; to a contact that is not connected it is dropped, without a dial.
+func TestTypingHint(t *testing.T) {
+	alice, bob := newTestNode(t), newTestNode(t)
+	befriend(t, alice, "alice", bob, "bob")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := alice.Typing(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if isConnected(alice.host, bob.PeerID()) {
+		t.Fatal("a typing hint dialled the contact")
+	}
+	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"hi"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitHistory(t, alice, "bob", allState(1, "me", "delivered"))
+	events, err := bob.Events(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.Typing(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	for ev := range events {
+		if ev.Type == api.EventTyping {
+			if ev.Contact != "alice" {
+				t.Fatalf("typing event for %q", ev.Contact)
+			}
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		t.Fatal("no typing event at bob")
+	}
+	if h, _ := bob.History(ctx, "alice", 0); len(h) != 1 {
+		t.Fatalf("bob's history has %d entries after a hint, want the 1 message", len(h))
+	}
+	if err := alice.Typing(ctx, "nobody"); err == nil {
+		t.Fatal("a hint to an unknown contact: no error")
+	}
+}

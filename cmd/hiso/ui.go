@@ -24,6 +24,7 @@ type uiCmd struct {
 	ownerFlags
 	NoColor   bool          `name:"no-color" help:"No colours (NO_COLOR works too)." env:"NO_COLOR"`
 	LockAfter time.Duration `name:"lock-after" help:"Lock the screen after this long without a key press; the passphrase unlocks it (0: never)." env:"HISO_LOCK_AFTER" default:"0"`
+	NoTyping  bool          `name:"no-typing" help:"Do not tell contacts when you are typing." env:"HISO_NO_TYPING"`
 }
 
 func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
@@ -31,7 +32,7 @@ func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 	if err != nil {
 		return err
 	}
-	opts := tui.Options{Input: s.in, Output: s.out, NoColor: c.NoColor, LockAfter: c.LockAfter,
+	opts := tui.Options{Input: s.in, Output: s.out, NoColor: c.NoColor, LockAfter: c.LockAfter, NoTyping: c.NoTyping,
 		// The keystore is the judge of the passphrase: the same check as at
 		// start, and nothing is kept.
 		Unlock: func(pass []byte) error {

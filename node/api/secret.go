@@ -27,6 +27,9 @@ type Secret interface {
 	Search(ctx context.Context, name, query string, limit int) ([]Message, error)
 	Safety(ctx context.Context, name string) (Safety, error)
 	Verify(ctx context.Context, name string) (Safety, error)
+	// Typing tells the contact, if connected right now, that we are
+	// typing. Best effort: never queued, never stored.
+	Typing(ctx context.Context, name string) error
 }
 
 var _ Secret = (*Client)(nil)
@@ -93,6 +96,9 @@ func (h *handler) secretRoutes(mux *http.ServeMux, s Secret) {
 	})
 	mux.HandleFunc("POST /v1/clear/{name}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, Count{}, s.Clear(r.Context(), r.PathValue("name")))
+	})
+	mux.HandleFunc("POST /v1/typing/{name}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, s.Typing(r.Context(), r.PathValue("name")))
 	})
 	mux.HandleFunc("GET /v1/search", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -163,6 +169,10 @@ func (c *Client) Delete(ctx context.Context, name string, req DeleteMessages) (v
 
 func (c *Client) Clear(ctx context.Context, name string) error {
 	return c.do(ctx, "POST", "/v1/clear/"+url.PathEscape(name), nil, &Count{})
+}
+
+func (c *Client) Typing(ctx context.Context, name string) error {
+	return c.do(ctx, "POST", "/v1/typing/"+url.PathEscape(name), nil, &struct{}{})
 }
 
 func (c *Client) Search(ctx context.Context, name, query string, limit int) (v []Message, err error) {

@@ -226,3 +226,10 @@ func (f *fakeSvc) Verify(_ context.Context, name string) (api.Safety, error) {
 	f.hist[name] = append(f.hist[name], f.line(name, "me", "verified", ""))
 	return api.Safety{Contact: name, Number: testSafety, Verified: true}, nil
 }
+
+func (f *fakeSvc) Typing(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.typings = append(f.typings, name)
+	return nil
+}

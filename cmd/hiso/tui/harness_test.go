@@ -51,6 +51,7 @@ type fakeSvc struct {
 	clears    []string
 	searches  []string
 	verifies  []string
+	typings   []string
 	secretErr error // every Secret call fails with it
 }
 

@@ -209,3 +209,34 @@ func TestReplyToSelected(t *testing.T) {
 	}
 	h.mustShow("↱ alice: lunch tomorrow?", "sure, at noon")
 }
+
+// Typing a message tells the contact, at most once per typingEvery;
+// commands and --no-typing send nothing.
+func TestTypingHints(t *testing.T) {
+	f := newFake()
+	f.hist["alice"] = []api.Message{msgAt("m1", "alice", "alice", "hi", "delivered", fixedNow)}
+	h := newHarness(t, f, Options{NoColor: true})
+	h.typeText("hel")
+	if !reflect.DeepEqual(f.typings, []string{"alice"}) {
+		t.Fatalf("after typing: hints %v, want one to alice", f.typings)
+	}
+	h.advance(typingEvery)
+	h.typeText("lo")
+	if len(f.typings) != 2 {
+		t.Fatalf("after %s more typing: %d hints, want 2", typingEvery, len(f.typings))
+	}
+	h.m.input.Reset()
+	h.advance(typingEvery)
+	h.typeText("/timer 5m")
+	if len(f.typings) != 2 {
+		t.Fatalf("a command sent a typing hint: %v", f.typings)
+	}
+
+	f2 := newFake()
+	f2.hist["alice"] = f.hist["alice"]
+	h2 := newHarness(t, f2, Options{NoColor: true, NoTyping: true})
+	h2.typeText("hello")
+	if len(f2.typings) != 0 {
+		t.Fatalf("--no-typing sent hints: %v", f2.typings)
+	}
+}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/textarea"
@@ -85,6 +86,8 @@ type Model struct {
 
 	tickPending bool                 // a countdown tick is scheduled
 	typing      map[string]time.Time // contact → typing until
+	sendTyping  bool                 // tell contacts when we type
+	typingSent  map[string]time.Time // contact → our last hint
 
 	confirm *confirmState // a y/n question in the message line
 
@@ -217,8 +220,35 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 
 func (m *Model) updateInput(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
+	before := m.input.Value()
 	m.input, cmd = m.input.Update(msg)
+	if v := m.input.Value(); v != before && len(v) > len(before) {
+		return tea.Batch(cmd, m.typed(v))
+	}
 	return cmd
+}
+
+// typingEvery spaces our typing hints: the other side shows one for 5 s.
+const typingEvery = 3 * time.Second
+
+// typed sends a typing hint to the contact on screen when a message (not
+// a command) grows, at most one per typingEvery.
+func (m *Model) typed(v string) tea.Cmd {
+	c := m.current
+	if !m.sendTyping || c == "" || m.reqSel >= 0 || (strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//")) {
+		return nil
+	}
+	now := m.now()
+	if last, ok := m.typingSent[c]; ok && now.Sub(last) < typingEvery {
+		return nil
+	}
+	m.typingSent[c] = now
+	return m.secretCall(func(sec api.Secret) tea.Msg {
+		ctx, cancel := m.call()
+		defer cancel()
+		_ = sec.Typing(ctx, c) // a hint: nothing to tell the user if it fails
+		return nil
+	})
 }
 
 // setNote shows text in the message line for a while.

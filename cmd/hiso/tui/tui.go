@@ -59,6 +59,9 @@ type Options struct {
 	// InviteName is the name that link shows ("a hiso user" when empty).
 	FirstRun   bool
 	InviteName string
+
+	// NoTyping sends no typing hints (others' hints are still shown).
+	NoTyping bool
 }
 
 func (o Options) noColor() bool {
@@ -119,6 +122,8 @@ func NewModel(ctx context.Context, svc api.Service, opts Options) *Model {
 		},
 	}
 	m.firstRun, m.inviteName = opts.FirstRun && sec != nil, opts.InviteName
+	m.sendTyping = sec != nil && !opts.NoTyping
+	m.typingSent = map[string]time.Time{}
 	if opts.LockAfter > 0 && opts.Unlock != nil {
 		m.lockAfter, m.unlock = opts.LockAfter, opts.Unlock
 	}
