@@ -114,23 +114,26 @@ func (n *Node) find(ctx context.Context, c contact) (peer.AddrInfo, error) {
 const routingWait = 5 * time.Second
 
 // awaitRoutingTable waits, at most routingWait, until the DHT knows at
-// least one peer. Just after start the bootstrap connections are still
-// being made; a lookup then fails at once ("failed to find any peer in
-// table"), and the contact would be counted offline for a whole backoff
-// (seen as a 0.5-1 s mode of the cold start through the DHT).
+// least one peer, dialling the bootstrap peers itself meanwhile. Just
+// after start, or after an outage emptied the table, a lookup fails at
+// once ("failed to find any peer in table") and the contact would count
+// as offline for a whole backoff (seen as a 0.5-1 s mode of the cold
+// start through the DHT); the DHT's own repair of the table comes later.
 func (n *Node) awaitRoutingTable(ctx context.Context) {
 	if len(n.cfg.net.Bootstrap) == 0 || n.dht.RoutingTable().Size() > 0 {
 		return
 	}
-	deadline := time.NewTimer(routingWait)
-	defer deadline.Stop()
+	ctx, cancel := context.WithTimeout(ctx, routingWait)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	for _, b := range n.cfg.net.Bootstrap {
+		wg.Go(func() { _ = n.host.Connect(ctx, b) })
+	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for n.dht.RoutingTable().Size() == 0 {
 		select {
 		case <-tick.C:
-		case <-deadline.C:
-			return
 		case <-ctx.Done():
 			return
 		}
