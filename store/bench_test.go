@@ -11,9 +11,10 @@ import (
 // Every write is one transaction committed with synchronous=FULL, so these
 // numbers are dominated by fsync of the WAL on the test's file system.
 
-func BenchmarkEnqueue(b *testing.B) {
+func BenchmarkEnqueue(b *testing.B) { benchEnqueue(b, openTest(b, dbPath(b))) }
+
+func benchEnqueue(b *testing.B, s *Store) {
 	ctx := context.Background()
-	s := openTest(b, dbPath(b))
 	c := addContact(b, s, "bob")
 	text := strings.Repeat("x", 200)
 	for b.Loop() {
@@ -80,9 +81,7 @@ func BenchmarkHistory100(b *testing.B) {
 // (no fsync per commit), to show what synchronous=FULL costs. The store
 // never runs like this.
 func BenchmarkEnqueueSyncNormal(b *testing.B) {
-	synchronous = "NORMAL"
-	defer func() { synchronous = "FULL" }()
-	BenchmarkEnqueue(b)
+	benchEnqueue(b, openTestSync(b, dbPath(b), "NORMAL"))
 }
 
 // benchHistory fills a conversation with n texts of a few words each.

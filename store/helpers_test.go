@@ -26,7 +26,13 @@ func dbPath(t testing.TB) string {
 // end of the test.
 func openTest(t testing.TB, path string) *Store {
 	t.Helper()
-	s, err := Open(path, testKey(1))
+	return openTestSync(t, path, synchronousFull)
+}
+
+// openTestSync opens a test store with another PRAGMA synchronous.
+func openTestSync(t testing.TB, path, synchronous string) *Store {
+	t.Helper()
+	s, err := openSync(path, testKey(1), synchronous)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

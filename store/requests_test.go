@@ -85,10 +85,8 @@ func TestRequests(t *testing.T) {
 // TestRequestsBounded: 5,000 distinct peers never grow the table beyond
 // max; the newest stay.
 func TestRequestsBounded(t *testing.T) {
-	synchronous = "NORMAL" // 5,000 commits; what is tested does not depend on fsync
-	defer func() { synchronous = "FULL" }()
 	ctx := context.Background()
-	s := openTest(t, dbPath(t))
+	s := openTestSync(t, dbPath(t), "NORMAL") // 5,000 commits; what is tested does not depend on fsync
 	const peers, max = 5000, 50
 	t0 := time.Now()
 	for i := 0; i < peers; i++ {

@@ -116,10 +116,11 @@ const (
 	infoWrap     = "hiso conversation keys v1"
 )
 
-// synchronous is the PRAGMA synchronous setting of every connection. FULL:
-// in WAL mode every commit syncs the WAL, so an acknowledged write survives
-// power loss. Only benchmarks change it, to measure what FULL costs.
-var synchronous = "FULL"
+// synchronousFull is the PRAGMA synchronous setting of the store. FULL: in
+// WAL mode every commit syncs the WAL, so an acknowledged write survives
+// power loss. Only tests and benchmarks open a store with another
+// (openSync), to measure what FULL costs or to skip the syncs.
+const synchronousFull = "FULL"
 
 // deriveKey is HKDF-SHA256(dbKey, salt nil, info), 32 bytes.
 func deriveKey(dbKey [32]byte, info string) []byte {
@@ -149,6 +150,7 @@ type Store struct {
 	keys    keyCache // unsealed conversation keys
 
 	seenPrunedAt atomic.Int64 // ms of ApplyIncoming's last prune of seen_events
+	synchronous  string       // PRAGMA synchronous of the connection (FULL)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -161,6 +163,11 @@ type Store struct {
 // program gives ErrTooNew. While a Store is open, no other Store or process
 // can open the same database: Open gives ErrInUse.
 func Open(path string, dbKey [32]byte) (*Store, error) {
+	return openSync(path, dbKey, synchronousFull)
+}
+
+// openSync is Open with another PRAGMA synchronous setting.
+func openSync(path string, dbKey [32]byte, synchronous string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -177,7 +184,7 @@ func Open(path string, dbKey [32]byte) (*Store, error) {
 	if err := checkKey(abs, vfsKey); err != nil {
 		return nil, err
 	}
-	s := &Store{keys: newKeyCache()}
+	s := &Store{keys: newKeyCache(), synchronous: synchronous}
 	copy(s.wrapKey[:], wrapKey)
 	clear(wrapKey)
 

@@ -39,7 +39,7 @@ func (s *Store) writeUnsyncedTx(ctx context.Context, fn func(*wtx) error) (err e
 		return err
 	}
 	defer func() {
-		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous="+synchronous); rerr != nil {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous="+s.synchronous); rerr != nil {
 			// Never leave the store's connection unsynced: discard it, and
 			// the next one is opened with the store's settings.
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
