@@ -31,16 +31,30 @@ func chatStreams(a, b *testNode) int {
 	return n
 }
 
+// restartablePair makes alice and bob contacts of each other; restartBob
+// starts bob again (after bob.close) with the same identity, history and
+// address.
+func restartablePair(t *testing.T) (alice, bob *testNode, restartBob func() *testNode) {
+	t.Helper()
+	alice = newTestNode(t)
+	bobID, err := identity.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobDir := t.TempDir()
+	bob = openTestNode(t, bobID, bobDir)
+	bobAddr := bob.addrs()[0]
+	befriend(t, alice, "alice", bob, "bob")
+	return alice, bob, func() *testNode {
+		return openTestNode(t, bobID, bobDir, WithListen(ma.StringCast(bobAddr)))
+	}
+}
+
 // TestStreamLingersAndSurvivesRestart: the chat stream stays open after
 // the outbox drains and carries the next message; when the contact
 // restarts under it, the next message still arrives, once, in order.
 func TestStreamLingersAndSurvivesRestart(t *testing.T) {
-	alice := newTestNode(t)
-	bobID, _ := identity.Generate()
-	bobDir := t.TempDir()
-	bob := openTestNode(t, bobID, bobDir)
-	bobAddr := bob.addrs()[0]
-	befriend(t, alice, "alice", bob, "bob")
+	alice, bob, restartBob := restartablePair(t)
 	ctx := context.Background()
 	send := func(text string) {
 		t.Helper()
@@ -69,7 +83,7 @@ func TestStreamLingersAndSurvivesRestart(t *testing.T) {
 	}
 
 	bob.close()
-	bob = openTestNode(t, bobID, bobDir, WithListen(ma.StringCast(bobAddr)))
+	bob = restartBob()
 	send("three")
 	waitHistory(t, alice, "bob", allState(3, "me", "delivered"))
 	h := waitHistory(t, bob, "alice", allState(3, "alice", ""))
@@ -155,12 +169,7 @@ func TestConcurrentSendsArriveInOrder(t *testing.T) {
 // More than two windows queued while the contact is away all arrive when
 // it is back: the session reads the outbox window after window.
 func TestBacklogOfSeveralWindows(t *testing.T) {
-	alice := newTestNode(t)
-	bobID, _ := identity.Generate()
-	bobDir := t.TempDir()
-	bob := openTestNode(t, bobID, bobDir)
-	bobAddr := bob.addrs()[0]
-	befriend(t, alice, "alice", bob, "bob")
+	alice, bob, restartBob := restartablePair(t)
 	bob.close()
 	ctx := context.Background()
 	const n = 1200 // over two windows of 512
@@ -173,7 +182,7 @@ func TestBacklogOfSeveralWindows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bob = openTestNode(t, bobID, bobDir, WithListen(ma.StringCast(bobAddr)))
+	bob = restartBob()
 	waitHistory(t, alice, "bob", allState(n, "me", "delivered"))
 	h := waitHistory(t, bob, "alice", allState(n, "alice", ""))
 	checkOrder(t, h, "alice", "backlog %d", n)

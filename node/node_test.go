@@ -172,12 +172,7 @@ func checkOrder(t *testing.T, h []api.Message, from, format string, n int) {
 }
 
 func TestQueuedWhileOfflineThenDelivered(t *testing.T) {
-	alice := newTestNode(t)
-	bobID, _ := identity.Generate()
-	bobDir := t.TempDir()
-	bob := openTestNode(t, bobID, bobDir)
-	bobAddrs := bob.addrs()
-	befriend(t, alice, "alice", bob, "bob")
+	alice, bob, restartBob := restartablePair(t)
 	bob.close()
 
 	ctx := context.Background()
@@ -190,7 +185,7 @@ func TestQueuedWhileOfflineThenDelivered(t *testing.T) {
 	}
 	// Bob comes back on the same address; alice's backoff or bob's
 	// greeting brings the messages over.
-	bob = openTestNode(t, bobID, bobDir, WithListen(ma.StringCast(bobAddrs[0])))
+	bob = restartBob()
 	waitHistory(t, alice, "bob", allState(3, "me", "delivered"))
 	h := waitHistory(t, bob, "alice", allState(3, "alice", ""))
 	checkOrderTexts(t, h, "one", "two", "three")
