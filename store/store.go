@@ -376,6 +376,11 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	return commitWith(tx, fn)
+}
+
+// commitWith runs fn in tx and commits, or rolls back if fn fails.
+func commitWith(tx *sql.Tx, fn func(*sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err

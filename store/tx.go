@@ -50,16 +50,7 @@ func (s *Store) writeUnsyncedTx(ctx context.Context, fn func(*wtx) error) (err e
 	if err != nil {
 		return err
 	}
-	w := &wtx{Tx: tx, ctx: ctx, s: s}
-	if err := fn(w); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := w.flushFTS(); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return commitWith(tx, s.withWtx(ctx, fn))
 }
 
 // ftsRow is a text waiting for its index terms.
@@ -70,13 +61,19 @@ type ftsRow struct {
 
 // writeTx is write with a wtx.
 func (s *Store) writeTx(ctx context.Context, fn func(*wtx) error) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, s.withWtx(ctx, fn))
+}
+
+// withWtx runs fn on a wtx of the transaction, then indexes the texts fn
+// inserted.
+func (s *Store) withWtx(ctx context.Context, fn func(*wtx) error) func(*sql.Tx) error {
+	return func(tx *sql.Tx) error {
 		w := &wtx{Tx: tx, ctx: ctx, s: s}
 		if err := fn(w); err != nil {
 			return err
 		}
 		return w.flushFTS()
-	})
+	}
 }
 
 // flushFTS indexes the texts inserted so far in the transaction. Terms are
