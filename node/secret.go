@@ -295,7 +295,6 @@ func (n *Node) Delete(ctx context.Context, name string, req api.DeleteMessages) 
 	return api.Count{Count: k}, nil
 }
 
-// Clear clears a conversation, for both sides.
 // typingTimeout bounds sending one typing hint.
 const typingTimeout = 2 * time.Second
 
@@ -326,6 +325,7 @@ func (n *Node) Typing(ctx context.Context, name string) error {
 	return nil
 }
 
+// Clear clears a conversation, for both sides.
 func (n *Node) Clear(ctx context.Context, name string) error {
 	c, err := n.contactNamed(name)
 	if err != nil {

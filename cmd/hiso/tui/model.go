@@ -222,7 +222,7 @@ func (m *Model) updateInput(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	before := m.input.Value()
 	m.input, cmd = m.input.Update(msg)
-	if v := m.input.Value(); v != before && len(v) > len(before) {
+	if v := m.input.Value(); len(v) > len(before) {
 		return tea.Batch(cmd, m.typed(v))
 	}
 	return cmd
