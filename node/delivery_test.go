@@ -64,7 +64,7 @@ func TestStreamLingersAndSurvivesRestart(t *testing.T) {
 	}
 
 	send("one")
-	waitHistory(t, alice, "bob", allState(1, "me", "delivered"))
+	waitHistory(t, alice, "bob", allState(1, api.FromMe, api.StateDelivered))
 	if n := chatStreams(alice, bob); n != 1 {
 		t.Fatalf("%d chat streams open after delivery, want 1 (kept for the next message)", n)
 	}
@@ -77,7 +77,7 @@ func TestStreamLingersAndSurvivesRestart(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	send("two")
-	waitHistory(t, alice, "bob", allState(2, "me", "delivered"))
+	waitHistory(t, alice, "bob", allState(2, api.FromMe, api.StateDelivered))
 	if n := chatStreams(alice, bob); n != 1 {
 		t.Fatalf("%d chat streams open after the second message, want the same 1", n)
 	}
@@ -85,7 +85,7 @@ func TestStreamLingersAndSurvivesRestart(t *testing.T) {
 	bob.close()
 	bob = restartBob()
 	send("three")
-	waitHistory(t, alice, "bob", allState(3, "me", "delivered"))
+	waitHistory(t, alice, "bob", allState(3, api.FromMe, api.StateDelivered))
 	h := waitHistory(t, bob, "alice", allState(3, "alice", ""))
 	checkOrderTexts(t, h, "one", "two", "three")
 }
@@ -157,7 +157,7 @@ func TestConcurrentSendsArriveInOrder(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	sent := waitHistory(t, alice, "bob", allState(senders*each, "me", "delivered"))
+	sent := waitHistory(t, alice, "bob", allState(senders*each, api.FromMe, api.StateDelivered))
 	got := waitHistory(t, bob, "alice", allState(senders*each, "alice", ""))
 	for i := range sent {
 		if sent[i].Text != got[i].Text {
@@ -183,7 +183,7 @@ func TestBacklogOfSeveralWindows(t *testing.T) {
 		}
 	}
 	bob = restartBob()
-	waitHistory(t, alice, "bob", allState(n, "me", "delivered"))
+	waitHistory(t, alice, "bob", allState(n, api.FromMe, api.StateDelivered))
 	h := waitHistory(t, bob, "alice", allState(n, "alice", ""))
 	checkOrder(t, h, "alice", "backlog %d", n)
 }

@@ -17,7 +17,7 @@ func privateDHT(t *testing.T, n int) []peer.AddrInfo {
 	t.Helper()
 	var infos []peer.AddrInfo
 	for i := range n {
-		nc := NetConfig{DHT: true, DHTServer: true, DHTProtocol: testDHT, Reachability: "public"}
+		nc := NetConfig{DHT: true, DHTServer: true, DHTProtocol: testDHT, Reachability: api.ReachPublic}
 		if i > 0 {
 			nc.Bootstrap = infos[:1]
 		}
@@ -46,7 +46,7 @@ func TestFindContactByPeerIDThroughDHT(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitHistory(t, bob, "alice", allState(1, "alice", ""))
-	waitHistory(t, alice, "bob", allState(1, "me", "delivered"))
+	waitHistory(t, alice, "bob", allState(1, api.FromMe, api.StateDelivered))
 	t.Logf("first message delivered %s after send, peer ID only, 10-node DHT", time.Since(start).Round(time.Millisecond))
 	st, err := alice.Status(ctx)
 	if err != nil {
@@ -133,7 +133,7 @@ func TestLearnsContactAddresses(t *testing.T) {
 	if _, err := bob.Send(ctx, api.Send{To: "alice", Texts: []string{"hi"}}); err != nil {
 		t.Fatal(err)
 	}
-	waitHistory(t, bob, "alice", allState(1, "me", "delivered"))
+	waitHistory(t, bob, "alice", allState(1, api.FromMe, api.StateDelivered))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		cs, err := alice.st.Contacts(ctx)

@@ -21,6 +21,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 
+	"github.com/hiso-chat/hiso/node/api"
 	hproto "github.com/hiso-chat/hiso/protocol"
 )
 
@@ -54,7 +55,7 @@ type NetConfig struct {
 	PortMap bool
 	// Reachability forces what AutoNAT would find out: "public",
 	// "private", or "" to let AutoNAT v2 decide.
-	Reachability string
+	Reachability api.Reachability
 }
 
 const (
@@ -139,9 +140,9 @@ func (n *Node) buildHost() error {
 		// Behind relays by choice: never advertise or listen for direct
 		// connections, whatever AutoNAT would say.
 		opts = append(opts, libp2p.ForceReachabilityPrivate())
-	case nc.Reachability == "public":
+	case nc.Reachability == api.ReachPublic:
 		opts = append(opts, libp2p.ForceReachabilityPublic())
-	case nc.Reachability == "private":
+	case nc.Reachability == api.ReachPrivate:
 		opts = append(opts, libp2p.ForceReachabilityPrivate())
 	case nc.Reachability == "":
 		opts = append(opts, libp2p.EnableAutoNATv2())

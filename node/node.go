@@ -423,18 +423,18 @@ func isConnected(h host.Host, p peer.ID) bool {
 }
 
 // reachability is what AutoNAT last said (or what was forced).
-func (n *Node) reachability() string {
-	switch n.cfg.net.Reachability {
-	case "public", "private":
-		return n.cfg.net.Reachability
+func (n *Node) reachability() api.Reachability {
+	switch r := n.cfg.net.Reachability; r {
+	case api.ReachPublic, api.ReachPrivate:
+		return r
 	}
 	switch network.Reachability(n.reach.Load()) {
 	case network.ReachabilityPublic:
-		return "public"
+		return api.ReachPublic
 	case network.ReachabilityPrivate:
-		return "private"
+		return api.ReachPrivate
 	}
-	return "unknown"
+	return api.ReachUnknown
 }
 
 // connect makes sure there is a connection to the contact: through one

@@ -111,7 +111,7 @@ func tail(h []api.Message) []api.Message {
 	return h
 }
 
-func allState(n int, from, state string) func([]api.Message) bool {
+func allState(n int, from string, state api.State) func([]api.Message) bool {
 	return func(h []api.Message) bool {
 		c := 0
 		for _, m := range h {
@@ -144,7 +144,7 @@ func TestExchangeBothWays(t *testing.T) {
 		selfName string
 	}{{alice, "bob", "alice"}, {bob, "alice", "bob"}} {
 		h := waitHistory(t, side.self, side.peerName, func(h []api.Message) bool {
-			return allState(n, "me", "delivered")(h) && allState(n, side.peerName, "")(h)
+			return allState(n, api.FromMe, api.StateDelivered)(h) && allState(n, side.peerName, "")(h)
 		})
 		checkOrder(t, h, side.peerName, fmt.Sprintf("%s→%s %%d", side.peerName[:1], side.selfName[:1]), n)
 		checkOrder(t, h, "me", fmt.Sprintf("%s→%s %%d", side.selfName[:1], side.peerName[:1]), n)
@@ -186,7 +186,7 @@ func TestQueuedWhileOfflineThenDelivered(t *testing.T) {
 	// Bob comes back on the same address; alice's backoff or bob's
 	// greeting brings the messages over.
 	bob = restartBob()
-	waitHistory(t, alice, "bob", allState(3, "me", "delivered"))
+	waitHistory(t, alice, "bob", allState(3, api.FromMe, api.StateDelivered))
 	h := waitHistory(t, bob, "alice", allState(3, "alice", ""))
 	checkOrderTexts(t, h, "one", "two", "three")
 }

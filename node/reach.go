@@ -9,28 +9,22 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	ma "github.com/multiformats/go-multiaddr"
-)
 
-// Connection kinds, as `hiso status` shows them.
-const (
-	KindDirect  = "direct"
-	KindPunched = "hole-punched"
-	KindRelayed = "relayed"
-	KindLAN     = "lan"
+	"github.com/hiso-chat/hiso/node/api"
 )
 
 // connKind names how we are connected to p, given the connection in use.
-func (n *Node) connKind(p peer.ID, c network.Conn) string {
+func (n *Node) connKind(p peer.ID, c network.Conn) api.ConnKind {
 	ra := c.RemoteMultiaddr()
 	switch {
 	case isRelayed(ra):
-		return KindRelayed
+		return api.ConnRelayed
 	case n.punches.succeeded(p):
-		return KindPunched
+		return api.ConnPunched
 	case isLAN(ra):
-		return KindLAN
+		return api.ConnLAN
 	default:
-		return KindDirect
+		return api.ConnDirect
 	}
 }
 

@@ -195,7 +195,7 @@ func TestSelfDestructBothSides(t *testing.T) {
 	waitHistory(t, bob, "alice", func(h []api.Message) bool { return countText(h, "this will vanish") == 1 })
 	// Bob's timer line shows alice set it.
 	hb, _ := bob.History(ctx, "alice", 0)
-	if hb[0].Kind != "timer" || hb[0].From != "alice" || hb[0].Data != "2" {
+	if hb[0].Kind != api.KindTimer || hb[0].From != "alice" || hb[0].Data != "2" {
 		t.Fatalf("bob's first line: %+v", hb[0])
 	}
 	if _, err := bob.Read(ctx, "alice"); err != nil {
@@ -382,7 +382,7 @@ func TestTypingHint(t *testing.T) {
 	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"hi"}}); err != nil {
 		t.Fatal(err)
 	}
-	waitHistory(t, alice, "bob", allState(1, "me", "delivered"))
+	waitHistory(t, alice, "bob", allState(1, api.FromMe, api.StateDelivered))
 	events, err := bob.Events(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -263,8 +263,8 @@ func (n *Node) History(ctx context.Context, name string, limit int) ([]api.Messa
 
 // Status describes the node and each contact's connection.
 func (n *Node) Status(ctx context.Context) (api.Status, error) {
-	st := api.Status{PeerID: n.id.ID.String(), Owner: "none", Listening: []string{}, Relays: []string{},
-		Contacts: []api.ContactStatus{}, Reachability: "unknown"}
+	st := api.Status{PeerID: n.id.ID.String(), Owner: api.OwnerNone, Listening: []string{}, Relays: []string{},
+		Contacts: []api.ContactStatus{}, Reachability: api.ReachUnknown}
 	if n.host != nil {
 		st.Owner = n.cfg.owner
 		for _, a := range n.host.Network().ListenAddresses() {
@@ -310,8 +310,16 @@ func (n *Node) Events(ctx context.Context) (<-chan api.Event, error) {
 	return n.events.subscribe(ctx), nil
 }
 
+// apiStates and apiKinds map what the store keeps to what the API says.
+var (
+	apiStates = map[store.State]api.State{store.Queued: api.StateQueued, store.Sent: api.StateSent,
+		store.Delivered: api.StateDelivered, store.Read: api.StateRead, store.Failed: api.StateFailed}
+	apiKinds = map[store.Kind]api.Kind{store.KindText: api.KindText, store.KindTimerSet: api.KindTimer,
+		store.KindDeleted: api.KindDeleted, store.KindCleared: api.KindCleared, store.KindVerified: api.KindVerified}
+)
+
 func apiMessage(contactName string, m store.Message) api.Message {
-	from := "me"
+	from := api.FromMe
 	if m.Dir == store.Incoming {
 		from = contactName
 	}
@@ -320,11 +328,11 @@ func apiMessage(contactName string, m store.Message) api.Message {
 		Contact:      contactName,
 		From:         from,
 		Text:         m.Text,
-		State:        m.State.String(),
+		State:        apiStates[m.State],
 		Seq:          m.Seq,
 		SentAt:       m.SentAt,
 		ReceivedAt:   m.ReceivedAt,
-		Kind:         m.Kind.String(),
+		Kind:         apiKinds[m.Kind],
 		Data:         m.Data,
 		TimerSeconds: int64(m.Timer / time.Second),
 	}

@@ -260,7 +260,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() (bool, 
 	}
 }
 
-func count(h []api.Message, from, state string) int {
+func count(h []api.Message, from string, state api.State) int {
 	n := 0
 	for _, m := range h {
 		if m.From == from && (state == "" || m.State == state) {

@@ -140,8 +140,8 @@ func (c *historyCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 		return err
 	}
 	// Shown to the user: that is what a read receipt says.
-	if sec, ok := svc.(api.Secret); ok && !c.NoRead {
-		if _, err := sec.Read(ctx, c.Name); err != nil {
+	if !c.NoRead {
+		if _, err := svc.Read(ctx, c.Name); err != nil {
 			return fmt.Errorf("history shown, but marking it read failed: %w", err)
 		}
 	}
@@ -160,8 +160,8 @@ func (c *historyCmd) print(s *io_, ms []api.Message) error {
 			continue
 		}
 		state := ""
-		if m.From == "me" {
-			state = "  [" + m.State + "]"
+		if m.From == api.FromMe {
+			state = "  [" + string(m.State) + "]"
 		}
 		if m.TimerSeconds > 0 {
 			state += fmt.Sprintf("  ⏳%s", time.Duration(m.TimerSeconds)*time.Second)
@@ -178,24 +178,24 @@ func (c *historyCmd) print(s *io_, ms []api.Message) error {
 // systemLine words a system line the way both histories show it.
 func systemLine(m api.Message) string {
 	who := m.From
-	if who == "me" {
+	if who == api.FromMe {
 		who = "you"
 	}
 	switch m.Kind {
-	case "timer":
+	case api.KindTimer:
 		secs, _ := strconv.ParseInt(m.Data, 10, 64)
 		if secs == 0 {
 			return who + " turned the self-destruct timer off"
 		}
 		return fmt.Sprintf("%s set the self-destruct timer to %s", who, time.Duration(secs)*time.Second)
-	case "deleted":
+	case api.KindDeleted:
 		return fmt.Sprintf("%s deleted %s message(s)", who, m.Data)
-	case "cleared":
+	case api.KindCleared:
 		return who + " cleared the history"
-	case "verified":
+	case api.KindVerified:
 		return "you verified " + m.Contact + "'s safety number"
 	}
-	return m.Kind
+	return string(m.Kind)
 }
 
 func printJSON(w io.Writer, v any) error {

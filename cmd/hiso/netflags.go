@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/hiso-chat/hiso/node"
+	"github.com/hiso-chat/hiso/node/api"
 )
 
 // netFlags are how the daemon (and later the UI) finds and reaches
@@ -38,7 +39,7 @@ func (f *netFlags) config() (node.NetConfig, error) {
 		RelayService: f.RelayService,
 		HideIP:       f.HideIP,
 		PortMap:      !f.Isolated && !f.LANOnly && !f.HideIP,
-		Reachability: f.Reachability,
+		Reachability: api.Reachability(f.Reachability),
 	}
 	var err error
 	if nc.Relays, err = addrInfos(f.Relay, "--relay"); err != nil {

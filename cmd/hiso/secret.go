@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -12,18 +11,14 @@ import (
 	"github.com/hiso-chat/hiso/node/api"
 )
 
-// secret connects like service and also offers the secret-chat API.
-func (g *Globals) secret(ctx context.Context, s *io_) (api.Service, api.Secret, func(), error) {
+// secret connects like service (kept while the commands move to one
+// provider).
+func (g *Globals) secret(ctx context.Context, s *io_) (api.Service, api.Service, func(), error) {
 	svc, done, err := g.service(ctx, s)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	sec, ok := svc.(api.Secret)
-	if !ok {
-		done()
-		return nil, nil, nil, errors.New("this owner does not support secret-chat commands; update hiso")
-	}
-	return svc, sec, done, nil
+	return svc, svc, done, nil
 }
 
 type inviteCmd struct {

@@ -212,7 +212,7 @@ func TestChangesWhileOfflineApplyOnReconnect(t *testing.T) {
 		h := history(t, bob.home, "alice")
 		var kinds []string
 		for _, m := range h {
-			kinds = append(kinds, m.Kind+":"+m.Text+m.Data)
+			kinds = append(kinds, string(m.Kind)+":"+m.Text+m.Data)
 		}
 		return findText(h, "two") == nil && findText(h, "one") != nil && len(h) == 4, strings.Join(kinds, " ")
 	})

@@ -7,27 +7,8 @@
 package api
 
 import (
-	"context"
 	"time"
 )
-
-// Service is everything a front end (CLI, UI, bot) can ask of a home. A
-// running owner implements it directly; Client implements it over the
-// socket. Methods take ctx first and return errors that wrap the Err*
-// values in errors.go when a caller may want to branch on them.
-type Service interface {
-	Identity(ctx context.Context) (Identity, error)
-	AddContact(ctx context.Context, req AddContact) (Contact, error)
-	Contacts(ctx context.Context) ([]Contact, error)
-	// Send queues texts for one contact, in order, durably, and returns at
-	// once; delivery happens in the background.
-	Send(ctx context.Context, req Send) ([]Message, error)
-	History(ctx context.Context, contact string, limit int) ([]Message, error)
-	Status(ctx context.Context) (Status, error)
-	// Events streams what happens from now on until ctx ends or the owner
-	// stops (then the channel closes).
-	Events(ctx context.Context) (<-chan Event, error)
-}
 
 // Identity is `hiso id --json`.
 type Identity struct {
@@ -71,13 +52,13 @@ type Message struct {
 	Contact    string    `json:"contact"`
 	From       string    `json:"from"` // "me" or the contact's name
 	Text       string    `json:"text"`
-	State      string    `json:"state"` // queued | sent | delivered | read | failed
+	State      State     `json:"state"`
 	Seq        uint64    `json:"seq"`
 	SentAt     time.Time `json:"sent_at"`
 	ReceivedAt time.Time `json:"received_at"`
-	// Kind is "text", or a system line: "timer" (Data: seconds), "deleted"
-	// (Data: how many), "cleared", "verified". From says who did it.
-	Kind    string `json:"kind"`
+	// Kind is KindText, or a system line (see Kind's constants for what
+	// Data holds). From says who did it.
+	Kind    Kind   `json:"kind"`
 	Data    string `json:"data,omitempty"`
 	ReplyTo string `json:"reply_to,omitempty"`
 	// TimerSeconds is the self-destruct timer the message carries.
@@ -93,8 +74,8 @@ type Status struct {
 	PeerID    string   `json:"peer_id"`
 	Owner     string   `json:"owner"` // "daemon", or "none" when the CLI opened the home itself
 	Listening []string `json:"listening"`
-	// Reachability is what AutoNAT found: "public", "private" or "unknown".
-	Reachability string `json:"reachability"`
+	// Reachability is what AutoNAT found (or what was forced).
+	Reachability Reachability `json:"reachability"`
 	// Relays are the relay addresses this node holds a reservation on.
 	Relays []string `json:"relays"`
 	// DHTPeers is the size of the DHT routing table (0 without a DHT).
@@ -108,35 +89,20 @@ type ContactStatus struct {
 	PeerID     string `json:"peer_id"`
 	Online     bool   `json:"online"`
 	RemoteAddr string `json:"remote_addr,omitempty"`
-	// Kind is how the connection runs: direct, hole-punched, relayed, lan.
-	Kind string `json:"kind,omitempty"`
+	// Kind is how the connection runs; empty when offline.
+	Kind ConnKind `json:"kind,omitempty"`
 	// RTTMillis is the smoothed round-trip time, when known.
 	RTTMillis float64 `json:"rtt_ms,omitempty"`
 	Queued    int     `json:"queued"`
 }
 
-// Event types.
-const (
-	EventMessage = "message" // a message arrived or changed state; Message is set
-	EventOnline  = "online"  // a contact connected
-	EventOffline = "offline" // a contact disconnected
-)
-
 // Event is one line of GET /v1/events (newline-delimited JSON).
 type Event struct {
-	Type    string   `json:"type"`
-	Contact string   `json:"contact,omitempty"`
-	Message *Message `json:"message,omitempty"`
-	IDs     []string `json:"ids,omitempty"`
+	Type    EventType `json:"type"`
+	Contact string    `json:"contact,omitempty"`
+	Message *Message  `json:"message,omitempty"`
+	IDs     []string  `json:"ids,omitempty"`
 }
-
-// More event types.
-const (
-	EventContact = "contact" // someone became a contact (invite accepted)
-	EventRequest = "request" // a contact request waits for a decision
-	EventDeleted = "deleted" // messages left the history (expired, deleted, cleared); IDs set
-	EventTyping  = "typing"  // the contact is typing (never stored)
-)
 
 // Invite is `hiso invite --json`.
 type Invite struct {

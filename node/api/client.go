@@ -162,3 +162,76 @@ func IsUnavailable(err error) bool {
 	var ne *net.OpError
 	return errors.As(err, &ne)
 }
+
+func (c *Client) Invite(ctx context.Context, req NewInvite) (v Invite, err error) {
+	err = c.do(ctx, "POST", "/v1/invites", req, &v)
+	return
+}
+
+func (c *Client) AddByInvite(ctx context.Context, req AddByInvite) (v Contact, err error) {
+	err = c.do(ctx, "POST", "/v1/add", req, &v)
+	return
+}
+
+func (c *Client) Requests(ctx context.Context) (v []Request, err error) {
+	err = c.do(ctx, "GET", "/v1/requests", nil, &v)
+	return
+}
+
+func (c *Client) Accept(ctx context.Context, who string, d Decide) (v Contact, err error) {
+	err = c.do(ctx, "POST", "/v1/requests/"+url.PathEscape(who)+"/accept", d, &v)
+	return
+}
+
+func (c *Client) Decline(ctx context.Context, who string) error {
+	return c.do(ctx, "POST", "/v1/requests/"+url.PathEscape(who)+"/decline", nil, &Count{})
+}
+
+func (c *Client) Block(ctx context.Context, who string) error {
+	return c.do(ctx, "POST", "/v1/block/"+url.PathEscape(who), nil, &Count{})
+}
+
+func (c *Client) Safety(ctx context.Context, name string) (v Safety, err error) {
+	err = c.do(ctx, "GET", "/v1/safety/"+url.PathEscape(name), nil, &v)
+	return
+}
+
+func (c *Client) Verify(ctx context.Context, name string) (v Safety, err error) {
+	err = c.do(ctx, "POST", "/v1/verify/"+url.PathEscape(name), nil, &v)
+	return
+}
+
+func (c *Client) Read(ctx context.Context, name string) (v Count, err error) {
+	err = c.do(ctx, "POST", "/v1/read/"+url.PathEscape(name), nil, &v)
+	return
+}
+
+func (c *Client) SetTimer(ctx context.Context, name string, req SetTimer) (v Message, err error) {
+	err = c.do(ctx, "POST", "/v1/timer/"+url.PathEscape(name), req, &v)
+	return
+}
+
+func (c *Client) Delete(ctx context.Context, name string, req DeleteMessages) (v Count, err error) {
+	err = c.do(ctx, "POST", "/v1/delete/"+url.PathEscape(name), req, &v)
+	return
+}
+
+func (c *Client) Clear(ctx context.Context, name string) error {
+	return c.do(ctx, "POST", "/v1/clear/"+url.PathEscape(name), nil, &Count{})
+}
+
+func (c *Client) Typing(ctx context.Context, name string) error {
+	return c.do(ctx, "POST", "/v1/typing/"+url.PathEscape(name), nil, &struct{}{})
+}
+
+func (c *Client) Search(ctx context.Context, name, query string, limit int) (v []Message, err error) {
+	q := url.Values{"q": {query}}
+	if name != "" {
+		q.Set("contact", name)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	err = c.do(ctx, "GET", "/v1/search?"+q.Encode(), nil, &v)
+	return
+}

@@ -21,20 +21,118 @@ const maxBody = 8 << 20
 func NewHandler(svc Service, log *slog.Logger) http.Handler {
 	h := &handler{svc: svc, log: log}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/id", h.identity)
-	mux.HandleFunc("GET /v1/contacts", h.contacts)
-	mux.HandleFunc("POST /v1/contacts", h.addContact)
-	mux.HandleFunc("POST /v1/send", h.send)
-	mux.HandleFunc("GET /v1/history/{name}", h.history)
-	mux.HandleFunc("GET /v1/status", h.status)
-	mux.HandleFunc("GET /v1/events", h.events)
-	if sec, ok := svc.(Secret); ok {
-		h.secretRoutes(mux, sec)
+	for _, r := range h.routes() {
+		mux.HandleFunc(r.pattern, r.fn)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("%w: no endpoint %s %s", ErrNotFoundPath, r.Method, r.URL.Path))
 	})
 	return mux
+}
+
+type route struct {
+	pattern string
+	fn      http.HandlerFunc
+}
+
+// routes is the whole API, one line per endpoint. Client (client.go)
+// mirrors it method by method.
+func (h *handler) routes() []route {
+	s := h.svc
+	return []route{
+		{"GET /v1/id", h.identity},
+		{"GET /v1/status", h.status},
+		{"GET /v1/events", h.events},
+
+		{"GET /v1/contacts", h.contacts},
+		{"POST /v1/contacts", h.addContact},
+		{"POST /v1/invites", withBody(s.Invite)},
+		{"POST /v1/add", withBody(s.AddByInvite)},
+		{"GET /v1/requests", func(w http.ResponseWriter, r *http.Request) {
+			v, err := s.Requests(r.Context())
+			reply(w, v, err)
+		}},
+		{"POST /v1/requests/{who}/accept", func(w http.ResponseWriter, r *http.Request) {
+			var d Decide
+			if err := decode(w, r, &d); err != nil {
+				writeError(w, err)
+				return
+			}
+			v, err := s.Accept(r.Context(), r.PathValue("who"), d)
+			reply(w, v, err)
+		}},
+		{"POST /v1/requests/{who}/decline", byName("who", s.Decline)},
+		{"POST /v1/block/{who}", byName("who", s.Block)},
+		{"GET /v1/safety/{name}", named(s.Safety)},
+		{"POST /v1/verify/{name}", named(s.Verify)},
+
+		{"POST /v1/send", h.send},
+		{"GET /v1/history/{name}", h.history},
+		{"POST /v1/read/{name}", named(s.Read)},
+		{"POST /v1/timer/{name}", namedWithBody(s.SetTimer)},
+		{"POST /v1/delete/{name}", namedWithBody(s.Delete)},
+		{"POST /v1/clear/{name}", byName("name", s.Clear)},
+		{"POST /v1/typing/{name}", func(w http.ResponseWriter, r *http.Request) {
+			reply(w, struct{}{}, s.Typing(r.Context(), r.PathValue("name")))
+		}},
+		{"GET /v1/search", h.search},
+	}
+}
+
+// withBody serves a method that takes a JSON body.
+func withBody[Req, Resp any](f func(context.Context, Req) (Resp, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if err := decode(w, r, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		v, err := f(r.Context(), req)
+		reply(w, v, err)
+	}
+}
+
+// named serves a method of a conversation or contact named in the path.
+func named[Resp any](f func(context.Context, string) (Resp, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := f(r.Context(), r.PathValue("name"))
+		reply(w, v, err)
+	}
+}
+
+// namedWithBody serves a method of a named conversation with a JSON body.
+func namedWithBody[Req, Resp any](f func(context.Context, string, Req) (Resp, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		if err := decode(w, r, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		v, err := f(r.Context(), r.PathValue("name"), req)
+		reply(w, v, err)
+	}
+}
+
+// byName serves an action on a named thing that answers with a count.
+func byName(param string, f func(context.Context, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		reply(w, Count{}, f(r.Context(), r.PathValue(param)))
+	}
+}
+
+func (h *handler) search(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 50
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n <= 0 || n > 1000 {
+			writeError(w, fmt.Errorf("%w: limit is 1 to 1000", ErrInvalid))
+			return
+		}
+		limit = n
+	}
+	v, err := h.svc.Search(r.Context(), q.Get("contact"), q.Get("q"), limit)
+	reply(w, v, err)
 }
 
 // ErrNotFoundPath answers requests for endpoints that do not exist.

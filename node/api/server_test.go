@@ -14,8 +14,12 @@ import (
 
 // stub answers every call with fixed data; the tests here are about the
 // HTTP layer, which must turn any malformed request into a 4xx JSON error
-// before the service sees it.
-type stub struct{ sends int }
+// before the service sees it. Methods it does not define are not called
+// by these tests (the embedded nil Service would panic).
+type stub struct {
+	Service
+	sends int
+}
 
 func (s *stub) Identity(context.Context) (Identity, error) { return Identity{PeerID: "p"}, nil }
 func (s *stub) AddContact(_ context.Context, r AddContact) (Contact, error) {

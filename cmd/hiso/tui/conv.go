@@ -201,7 +201,7 @@ func systemText(x api.Message) string {
 	if x.Text != "" {
 		return cleanLine(x.Text)
 	}
-	return who + ": " + cleanLine(x.Kind)
+	return who + ": " + cleanLine(string(x.Kind))
 }
 
 // visibleConv is the window of the conversation that fits in height lines,

@@ -13,7 +13,7 @@ import (
 // The fake's secret-chat half: it records every call and changes its state
 // roughly the way the node does.
 
-var _ api.Secret = (*fakeSvc)(nil)
+var _ api.Service = (*fakeSvc)(nil)
 
 const (
 	carolPeer  = "12D3KooWCarolCarolCarolCarolCarolCarolCarolCarolCAR0"
@@ -21,7 +21,7 @@ const (
 	testSafety = "12345 67890 11111 22222 33333 44444 55555 66666 77777 88888 99999 00000"
 )
 
-func (f *fakeSvc) line(name, from, kind, data string) api.Message {
+func (f *fakeSvc) line(name, from string, kind api.Kind, data string) api.Message {
 	f.nextID++
 	now := f.now()
 	return api.Message{ID: fmt.Sprintf("sys%d", f.nextID), Contact: name, From: from, Kind: kind, Data: data,

@@ -23,7 +23,7 @@ const (
 // fixedNow is Monday 23 November 2026, 15:00 UTC.
 var fixedNow = time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 
-// fakeSvc is an in-memory api.Service and api.Secret whose event stream
+// fakeSvc is an in-memory api.Service and api.Service whose event stream
 // the test drives.
 type fakeSvc struct {
 	mu          sync.Mutex
@@ -126,9 +126,6 @@ func (f *fakeSvc) Events(context.Context) (<-chan api.Event, error) {
 	f.eventsCalls++
 	return f.events, nil
 }
-
-// plainSvc hides the fake's secret-chat half: an older daemon.
-type plainSvc struct{ api.Service }
 
 // Messages the harness intercepts instead of running for real.
 type (
@@ -403,6 +400,6 @@ func (h *harness) mustNotShow(subs ...string) {
 	}
 }
 
-func msgAt(id, contact, from, text, state string, at time.Time) api.Message {
+func msgAt(id, contact, from, text string, state api.State, at time.Time) api.Message {
 	return api.Message{ID: id, Contact: contact, From: from, Text: text, State: state, SentAt: at, ReceivedAt: at}
 }

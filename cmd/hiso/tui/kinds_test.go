@@ -96,10 +96,4 @@ func TestFirstRunInvite(t *testing.T) {
 	h.mustShow("Invite — give this link to one person")
 	h.mustNotShow("hiso add LINK")
 
-	// Without the secret half there is no link to show: the UI opens as usual.
-	f2 := newFake()
-	h2 := newHarnessSvc(t, f2, plainSvc{f2}, Options{NoColor: true, FirstRun: true})
-	if h2.m.overlay != overlayNone {
-		t.Errorf("overlay %v without api.Secret", h2.m.overlay)
-	}
 }

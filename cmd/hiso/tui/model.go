@@ -47,7 +47,7 @@ const noteTTL = 10 * time.Second
 type Model struct {
 	ctx context.Context
 	svc api.Service
-	sec api.Secret // nil: the service has no secret-chat half
+	sec api.Service // nil: the service has no secret-chat half
 	st  styles
 
 	width, height int
@@ -55,8 +55,8 @@ type Model struct {
 	input         textarea.Model
 
 	identity api.Identity
-	owner    string            // from Status: "daemon", "none", ...
-	kinds    map[string]string // contact → how its connection runs (Status), online ones only
+	owner    string                  // from Status: "daemon", "none", ...
+	kinds    map[string]api.ConnKind // contact → how its connection runs (Status), online ones only
 
 	contacts  []api.Contact
 	sel       int    // selected contact, -1 for none
@@ -243,7 +243,7 @@ func (m *Model) typed(v string) tea.Cmd {
 		return nil
 	}
 	m.typingSent[c] = now
-	return m.secretCall(func(sec api.Secret) tea.Msg {
+	return m.secretCall(func(sec api.Service) tea.Msg {
 		ctx, cancel := m.call()
 		defer cancel()
 		_ = sec.Typing(ctx, c) // a hint: nothing to tell the user if it fails
@@ -443,7 +443,7 @@ func (m *Model) onStatus(msg statusMsg) tea.Cmd {
 	}
 	m.status, m.statusErr = &msg.st, ""
 	m.owner = msg.st.Owner
-	m.kinds = map[string]string{}
+	m.kinds = map[string]api.ConnKind{}
 	for _, c := range msg.st.Contacts {
 		if c.Online && c.Kind != "" {
 			m.kinds[c.Name] = c.Kind

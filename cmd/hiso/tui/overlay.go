@@ -217,7 +217,7 @@ func (m *Model) statusLines() []string {
 	out := []string{
 		"Peer ID       " + cleanLine(s.PeerID),
 		"Owner         " + cleanLine(s.Owner),
-		"Reachability  " + orUnknown(s.Reachability),
+		"Reachability  " + orUnknown(string(s.Reachability)),
 		"DHT peers     " + strconv.Itoa(s.DHTPeers),
 	}
 	for i, r := range none(s.Relays) {
@@ -253,7 +253,7 @@ func orUnknown(s string) string {
 func contactStatusLine(c api.ContactStatus) string {
 	dot, kind := "○", "offline"
 	if c.Online {
-		dot, kind = "●", c.Kind
+		dot, kind = "●", string(c.Kind)
 		if kind == "" {
 			kind = "connected"
 		}

@@ -100,7 +100,7 @@ func (m *Model) maybeRead(vis map[int]bool) tea.Cmd {
 	for _, id := range fresh { // Read marks the whole conversation
 		asked[id] = true
 	}
-	return m.secretCall(func(sec api.Secret) tea.Msg {
+	return m.secretCall(func(sec api.Service) tea.Msg {
 		ctx, cancel := m.call()
 		defer cancel()
 		n, err := sec.Read(ctx, name)

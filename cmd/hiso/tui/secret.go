@@ -88,7 +88,7 @@ func (m *Model) openInvite(myName string) tea.Cmd {
 	}
 	m.invite = nil
 	m.openOverlay(overlayInvite)
-	return m.secretCall(func(sec api.Secret) tea.Msg {
+	return m.secretCall(func(sec api.Service) tea.Msg {
 		ctx, cancel := m.call()
 		defer cancel()
 		inv, err := sec.Invite(ctx, api.NewInvite{Name: myName})
@@ -253,7 +253,7 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 }
 
 // secretCall runs a call of the secret-chat half in a Cmd.
-func (m *Model) secretCall(f func(sec api.Secret) tea.Msg) tea.Cmd {
+func (m *Model) secretCall(f func(sec api.Service) tea.Msg) tea.Cmd {
 	sec := m.sec
 	return func() tea.Msg { return f(sec) }
 }

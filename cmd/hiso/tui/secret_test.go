@@ -631,38 +631,6 @@ func TestNeverLocksWithoutUnlock(t *testing.T) {
 	}
 }
 
-func TestWithoutSecret(t *testing.T) {
-	f := newFake()
-	f.requests = []api.Request{carolRequest()}
-	in := msgAt("a1", "alice", "alice", "hello there", "delivered", fixedNow)
-	f.hist["alice"] = []api.Message{in}
-	h := newHarnessSvc(t, f, plainSvc{f}, Options{NoColor: true})
-	if h.m.sec != nil {
-		t.Fatal("plainSvc has a secret half")
-	}
-	h.mustShow("hello there")
-	h.mustNotShow("Requests")
-	if len(f.reads) != 0 {
-		t.Errorf("Read called without the secret half: %v", f.reads)
-	}
-	for _, cmd := range []string{"/invite", "/timer 10s", "/search x", "/verify", "/accept carol"} {
-		h.m.input.Reset()
-		h.typeText(cmd)
-		h.press("enter")
-		h.mustShow("needs a newer daemon")
-	}
-	h.typeText("/add carol 12D3KooWCarol")
-	h.press("enter")
-	if len(f.adds) != 1 {
-		t.Errorf("/add by peer ID failed without the secret half: %+v", f.adds)
-	}
-	h.typeText("still works")
-	h.press("enter")
-	if len(f.sends) != 1 {
-		t.Errorf("sends = %+v", f.sends)
-	}
-}
-
 func TestHelpListsSecretCommands(t *testing.T) {
 	h := newHarness(t, newFake(), Options{NoColor: true})
 	h.send(tea.WindowSizeMsg{Width: 100, Height: 60})

@@ -42,7 +42,7 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 			}
 		}
 		req.Name = strings.Join(rest, " ")
-		return m.secretCall(func(sec api.Secret) tea.Msg {
+		return m.secretCall(func(sec api.Service) tea.Msg {
 			ctx, cancel := m.call()
 			defer cancel()
 			c, err := sec.AddByInvite(ctx, req)
@@ -61,7 +61,7 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 			}
 			who, shown = r.PeerID, r.Name
 		}
-		return m.secretCall(func(sec api.Secret) tea.Msg {
+		return m.secretCall(func(sec api.Service) tea.Msg {
 			ctx, cancel := m.call()
 			defer cancel()
 			if name == "accept" {
@@ -85,7 +85,7 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 		m.confirm = &confirmState{
 			prompt: fmt.Sprintf("Block %s? They can no longer reach this device. y/n", cleanLine(shown)),
 			yes: func() tea.Cmd {
-				return m.secretCall(func(sec api.Secret) tea.Msg {
+				return m.secretCall(func(sec api.Service) tea.Msg {
 					ctx, cancel := m.call()
 					defer cancel()
 					return decidedMsg{what: "block", who: shown, err: sec.Block(ctx, who)}
@@ -106,7 +106,7 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 			m.input.SetValue(line)
 			return m.setNote(err.Error(), true), true
 		}
-		return m.secretCall(func(sec api.Secret) tea.Msg {
+		return m.secretCall(func(sec api.Service) tea.Msg {
 			ctx, cancel := m.call()
 			defer cancel()
 			line, err := sec.SetTimer(ctx, c, api.SetTimer{Seconds: secs})
@@ -126,7 +126,7 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 		m.confirm = &confirmState{
 			prompt: fmt.Sprintf("Clear the whole history with %s, on both devices? y/n", cleanLine(c)),
 			yes: func() tea.Cmd {
-				return m.secretCall(func(sec api.Secret) tea.Msg {
+				return m.secretCall(func(sec api.Service) tea.Msg {
 					ctx, cancel := m.call()
 					defer cancel()
 					return clearedMsg{c, sec.Clear(ctx, c)}
@@ -141,7 +141,7 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 		}
 		m.safety = nil
 		m.openOverlay(overlayVerify)
-		return m.secretCall(func(sec api.Secret) tea.Msg {
+		return m.secretCall(func(sec api.Service) tea.Msg {
 			ctx, cancel := m.call()
 			defer cancel()
 			s, err := sec.Safety(ctx, c)
@@ -154,7 +154,7 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 		}
 		m.searchQuery, m.results, m.resultSel, m.searching = q, nil, -1, true
 		m.openOverlay(overlaySearch)
-		return m.secretCall(func(sec api.Secret) tea.Msg {
+		return m.secretCall(func(sec api.Service) tea.Msg {
 			ctx, cancel := m.call()
 			defer cancel()
 			list, err := sec.Search(ctx, "", q, searchLimit)
@@ -178,7 +178,7 @@ func (m *Model) askDelete(c string) tea.Cmd {
 	m.confirm = &confirmState{
 		prompt: fmt.Sprintf("Delete this message for you and %s? y/n", cleanLine(c)),
 		yes: func() tea.Cmd {
-			return m.secretCall(func(sec api.Secret) tea.Msg {
+			return m.secretCall(func(sec api.Service) tea.Msg {
 				ctx, cancel := m.call()
 				defer cancel()
 				n, err := sec.Delete(ctx, c, api.DeleteMessages{IDs: []string{id}})
@@ -196,7 +196,7 @@ func (m *Model) verifyNow() tea.Cmd {
 	}
 	c := m.safety.Contact
 	m.overlay = overlayNone
-	return m.secretCall(func(sec api.Secret) tea.Msg {
+	return m.secretCall(func(sec api.Service) tea.Msg {
 		ctx, cancel := m.call()
 		defer cancel()
 		s, err := sec.Verify(ctx, c)

@@ -119,7 +119,7 @@ func humanError(err error) string {
 }
 
 // stateMark is the small mark after an own message.
-func (st styles) stateMark(state string) string {
+func (st styles) stateMark(state api.State) string {
 	switch state {
 	case "queued":
 		return st.dim.Render("◷")
@@ -136,7 +136,7 @@ func (st styles) stateMark(state string) string {
 }
 
 // stateWords is a message state in words, for the status bar.
-func stateWords(state string) string {
+func stateWords(state api.State) string {
 	switch state {
 	case "queued":
 		return "queued: waiting to be sent"
@@ -149,5 +149,5 @@ func stateWords(state string) string {
 	case "failed":
 		return "failed"
 	}
-	return state
+	return string(state)
 }

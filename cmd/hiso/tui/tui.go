@@ -3,7 +3,7 @@
 // bottom, in the alternate screen.
 //
 // The UI talks to the node only through api.Service (the node in-process
-// or a client of the daemon's socket), and through api.Secret (invites,
+// or a client of the daemon's socket), and through api.Service (invites,
 // requests, receipts, timers, deletion, search, safety numbers) when the
 // service offers it; without it those commands say so. Every call runs in a tea.Cmd, so a
 // slow or absent daemon never freezes the screen; live updates come from
@@ -95,11 +95,11 @@ func Run(ctx context.Context, svc api.Service, opts Options) error {
 
 // NewModel builds the bubbletea model (Run uses it; tests drive it directly).
 func NewModel(ctx context.Context, svc api.Service, opts Options) *Model {
-	sec, _ := svc.(api.Secret)
+
 	m := &Model{
 		ctx:       ctx,
 		svc:       svc,
-		sec:       sec,
+		sec:       svc,
 		st:        newStyles(!opts.noColor()),
 		sel:       -1,
 		msgSel:    -1,
@@ -121,8 +121,8 @@ func NewModel(ctx context.Context, svc api.Service, opts Options) *Model {
 			return tea.Tick(d, func(time.Time) tea.Msg { return msg })
 		},
 	}
-	m.firstRun, m.inviteName = opts.FirstRun && sec != nil, opts.InviteName
-	m.sendTyping = sec != nil && !opts.NoTyping
+	m.firstRun, m.inviteName = opts.FirstRun, opts.InviteName
+	m.sendTyping = !opts.NoTyping
 	m.typingSent = map[string]time.Time{}
 	if opts.LockAfter > 0 && opts.Unlock != nil {
 		m.lockAfter, m.unlock = opts.LockAfter, opts.Unlock

@@ -477,7 +477,7 @@ func (m *Model) statusBar(w int) string {
 
 // kindMark is the mark after an online contact's name: how the connection
 // runs. Unknown kinds get none.
-func kindMark(kind string) string {
+func kindMark(kind api.ConnKind) string {
 	switch kind {
 	case "direct":
 		return "⇄"
@@ -492,10 +492,10 @@ func kindMark(kind string) string {
 }
 
 // kindWords is the kind in the conversation header.
-func kindWords(kind string) string {
+func kindWords(kind api.ConnKind) string {
 	switch kind {
 	case "direct", "hole-punched", "relayed":
-		return cleanLine(kind)
+		return cleanLine(string(kind))
 	case "lan":
 		return "LAN"
 	}

@@ -1,0 +1,49 @@
+package api
+
+import "context"
+
+// Service is everything a front end (CLI, UI, bot) can ask of a home. A
+// running owner (node.Node) implements it directly; Client implements it
+// over the socket; the UI's tests fake it. The three run one contract test
+// (apitest) so they cannot drift. Methods take ctx first and return errors
+// that wrap the Err* values in errors.go when a caller may want to branch
+// on them. A contact is named by its name; a request by name or peer ID.
+type Service interface {
+	// The device.
+	Identity(ctx context.Context) (Identity, error)
+	Status(ctx context.Context) (Status, error)
+	// Events streams what happens from now on until ctx ends or the owner
+	// stops (then the channel closes).
+	Events(ctx context.Context) (<-chan Event, error)
+
+	// Contacts: added by hand, through an invite, or by accepting a request.
+	AddContact(ctx context.Context, req AddContact) (Contact, error)
+	Contacts(ctx context.Context) ([]Contact, error)
+	Invite(ctx context.Context, req NewInvite) (Invite, error)
+	AddByInvite(ctx context.Context, req AddByInvite) (Contact, error)
+	Requests(ctx context.Context) ([]Request, error)
+	Accept(ctx context.Context, who string, d Decide) (Contact, error)
+	Decline(ctx context.Context, who string) error
+	// Block refuses every connection from a contact, a requester or a peer
+	// ID from now on.
+	Block(ctx context.Context, who string) error
+	Safety(ctx context.Context, name string) (Safety, error)
+	Verify(ctx context.Context, name string) (Safety, error)
+
+	// A conversation.
+	//
+	// Send queues texts for one contact, in order, durably, and returns at
+	// once; delivery happens in the background.
+	Send(ctx context.Context, req Send) ([]Message, error)
+	History(ctx context.Context, contact string, limit int) ([]Message, error)
+	// Read marks a conversation as shown: receipts go out, clocks start.
+	Read(ctx context.Context, name string) (Count, error)
+	SetTimer(ctx context.Context, name string, req SetTimer) (Message, error)
+	Delete(ctx context.Context, name string, req DeleteMessages) (Count, error)
+	Clear(ctx context.Context, name string) error
+	// Search finds messages; name "" searches every conversation.
+	Search(ctx context.Context, name, query string, limit int) ([]Message, error)
+	// Typing tells the contact, if connected right now, that we are
+	// typing. Best effort: never queued, never stored.
+	Typing(ctx context.Context, name string) error
+}

@@ -1,0 +1,71 @@
+package api
+
+// The typed values of the API. Each is a string on the wire (scripts match
+// these exact words in --json output), and a type in Go, so that a front
+// end switches over constants instead of literals.
+
+// State is where an outgoing message is on its way, or that an incoming
+// one was read.
+type State string
+
+const (
+	StateQueued    State = "queued"    // on our disk, waiting to be sent
+	StateSent      State = "sent"      // written to a stream, not acked yet
+	StateDelivered State = "delivered" // the contact's device has it on disk
+	StateRead      State = "read"      // shown to the contact (or, incoming, to us)
+	StateFailed    State = "failed"    // given up (see the message's system line)
+)
+
+// Kind says what a history line is: a text, or a system line recording
+// something either side did.
+type Kind string
+
+const (
+	KindText     Kind = "text"
+	KindTimer    Kind = "timer"    // the self-destruct timer changed; Data: seconds, "0" for off
+	KindDeleted  Kind = "deleted"  // messages were deleted for both; Data: how many
+	KindCleared  Kind = "cleared"  // the conversation was cleared for both
+	KindVerified Kind = "verified" // safety numbers were confirmed
+)
+
+// IsSystem reports whether k is a system line rather than a message.
+// The empty kind, from an older owner, is a text.
+func (k Kind) IsSystem() bool { return k != "" && k != KindText }
+
+// ConnKind is how the connection to a contact runs.
+type ConnKind string
+
+const (
+	ConnDirect  ConnKind = "direct"
+	ConnPunched ConnKind = "hole-punched" // direct, after DCUtR or hiso's own punch retry
+	ConnRelayed ConnKind = "relayed"      // through a circuit relay (which sees ciphertext only)
+	ConnLAN     ConnKind = "lan"          // direct, to a private address on this network
+)
+
+// Reachability is whether others can dial this node.
+type Reachability string
+
+const (
+	ReachPublic  Reachability = "public"
+	ReachPrivate Reachability = "private" // behind a NAT or firewall: reached through relays
+	ReachUnknown Reachability = "unknown" // AutoNAT has not decided yet
+)
+
+// EventType names a line of GET /v1/events.
+type EventType string
+
+const (
+	EventMessage EventType = "message" // a message arrived or changed state; Message is set
+	EventOnline  EventType = "online"  // a contact connected
+	EventOffline EventType = "offline" // a contact disconnected
+	EventContact EventType = "contact" // someone became a contact (invite accepted)
+	EventRequest EventType = "request" // a contact request waits for a decision
+	EventDeleted EventType = "deleted" // messages left the history (expired, deleted, cleared); IDs set
+	EventTyping  EventType = "typing"  // the contact is typing (never stored)
+)
+
+// FromMe is Message.From for what this device sent.
+const FromMe = "me"
+
+// OwnerNone is Status.Owner when the CLI opened the home itself.
+const OwnerNone = "none"
