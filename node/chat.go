@@ -8,7 +8,11 @@ import (
 	"syscall"
 	"time"
 
+	"log/slog"
+
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
@@ -33,21 +37,64 @@ type frame struct {
 	err error
 }
 
-// handleChat serves /hiso/chat/1.0.0: a contact sends Text frames in
-// order; we commit them to disk in batches and answer each batch with one
-// Ack. The sender is the authenticated peer of the connection, never a
-// field of the payload.
-func (n *Node) handleChat(s network.Stream) {
+// chatModel is what the chat service needs of the rest of the node: who
+// a peer is, the store, and the front ends. Node implements it.
+type chatModel interface {
+	contactByPeer(p peer.ID) (contact, bool)
+	now() time.Time
+	// applyIncoming stores a batch durably (idempotent on event ids).
+	applyIncoming(ctx context.Context, batch []store.InEvent) ([]store.Applied, error)
+	// applied tells front ends what an applied event changed.
+	applied(c contact, kind store.EventKind, a store.Applied)
+	// typing tells front ends that c is typing.
+	typing(c contact)
+}
+
+// chatService serves /hiso/chat/1.0.0 to contacts: it owns the stream
+// handler and the goroutines of the streams it serves. The sending side
+// of the protocol is delivery.
+type chatService struct {
+	host  host.Host
+	model chatModel
+	log   *slog.Logger
+	idle  time.Duration // see streamIdle
+	g     *group
+}
+
+func newChatService(ctx context.Context, h host.Host, m chatModel, log *slog.Logger, idle time.Duration) *chatService {
+	s := &chatService{host: h, model: m, log: log, idle: idle, g: newGroup(ctx)}
+	h.SetStreamHandler(protocol.ChatID, s.handle)
+	return s
+}
+
+// Close ends every stream being served and waits for their goroutines.
+func (s *chatService) Close() { s.stop(); s.wait() }
+
+func (s *chatService) stop() {
+	s.g.stop()
+	s.host.RemoveStreamHandler(protocol.ChatID)
+}
+
+func (s *chatService) wait() { s.g.wait() }
+
+// handle serves one chat stream: a contact sends frames in order; we
+// commit them to disk in batches and answer each batch with one Ack. The
+// sender is the authenticated peer of the connection, never a field of
+// the payload.
+func (cs *chatService) handle(s network.Stream) {
 	remote := s.Conn().RemotePeer()
-	c, ok := n.roster.byPeer(remote)
+	c, ok := cs.model.contactByPeer(remote)
 	if !ok {
-		n.log.Info("refused chat stream from a peer that is not a contact", "peer", remote)
+		cs.log.Info("refused chat stream from a peer that is not a contact", "peer", remote)
 		_ = s.Reset()
 		return
 	}
-	n.wg.Add(1)
-	defer n.wg.Done()
-	ctx, cancel := context.WithCancel(n.ctx)
+	if !cs.g.enter() {
+		_ = s.Reset() // closing
+		return
+	}
+	defer cs.g.exit()
+	ctx, cancel := context.WithCancel(cs.g.ctx)
 	context.AfterFunc(ctx, func() { _ = s.SetDeadline(time.Now()) })
 
 	frames := make(chan frame, readAhead)
@@ -58,7 +105,7 @@ func (n *Node) handleChat(s network.Stream) {
 		defer close(frames)
 		r := protocol.NewReader(s)
 		for {
-			_ = s.SetReadDeadline(time.Now().Add(n.cfg.streamIdle))
+			_ = s.SetReadDeadline(time.Now().Add(cs.idle))
 			env, err := r.Read()
 			select {
 			case frames <- frame{env, err}:
@@ -88,10 +135,10 @@ func (n *Node) handleChat(s network.Stream) {
 			if _, typing := f.env.Body.(*protocol.Typing); typing {
 				if time.Since(lastTyping) >= time.Second { // a flood of hints is one hint
 					lastTyping = time.Now()
-					n.events.publish(api.Event{Type: api.EventTyping, Contact: c.name})
+					cs.model.typing(c)
 				}
 			} else {
-				ev, err := n.incoming(c, &f.env)
+				ev, err := incoming(c, &f.env, cs.model.now())
 				if err != nil {
 					stop = err
 					break
@@ -108,11 +155,11 @@ func (n *Node) handleChat(s network.Stream) {
 			}
 		}
 		if len(batch) > 0 {
-			if err := n.commit(ctx, c, batch, w, s); err != nil {
+			if err := cs.commit(ctx, c, batch, w, s); err != nil {
 				if isDiskFull(err) {
-					n.log.Error("the disk is full: incoming messages cannot be stored and stay queued on the sender's device; free some space", "peer", remote)
+					cs.log.Error("the disk is full: incoming messages cannot be stored and stay queued on the sender's device; free some space", "peer", remote)
 				} else {
-					n.log.Warn("chat stream: could not store messages; the sender will retry", "peer", remote, "err", err)
+					cs.log.Warn("chat stream: could not store messages; the sender will retry", "peer", remote, "err", err)
 				}
 				_ = s.Reset()
 				return
@@ -128,47 +175,15 @@ func (n *Node) handleChat(s network.Stream) {
 			_ = s.Reset()
 			return
 		case isProtocolError(stop):
-			n.log.Warn("chat stream reset: bad frame", "peer", remote, "err", stop)
+			cs.log.Warn("chat stream reset: bad frame", "peer", remote, "err", stop)
 			_ = s.Reset()
 			return
 		default:
-			n.log.Debug("chat stream ended", "peer", remote, "err", stop)
+			cs.log.Debug("chat stream ended", "peer", remote, "err", stop)
 			_ = s.Reset()
 			return
 		}
 	}
-}
-
-// incoming checks a frame from contact c and turns it into an event to
-// apply. Acks have no business on this side of a chat stream.
-func (n *Node) incoming(c contact, env *protocol.Envelope) (store.InEvent, error) {
-	if err := env.CheckClock(n.cfg.now()); err != nil {
-		return store.InEvent{}, err
-	}
-	ev := store.InEvent{ID: store.MessageID(env.ID), ContactID: c.id, Seq: env.Seq, SentAt: env.SentAt}
-	switch b := env.Body.(type) {
-	case *protocol.Text:
-		ev.Kind, ev.Text, ev.ReplyTo, ev.Timer = store.EventText, b.Text, store.MessageID(b.ReplyTo), b.Timer
-	case *protocol.Receipt:
-		ev.Kind, ev.IDs = store.EventReceipt, storeIDs(b.IDs)
-	case *protocol.Delete:
-		ev.Kind, ev.IDs = store.EventDelete, storeIDs(b.IDs)
-	case *protocol.Clear:
-		ev.Kind = store.EventClear
-	case *protocol.SetTimer:
-		ev.Kind, ev.Timer = store.EventSetTimer, b.Timer
-	default:
-		return store.InEvent{}, errUnexpectedFrame
-	}
-	return ev, nil
-}
-
-func storeIDs(ids []protocol.MessageID) []store.MessageID {
-	out := make([]store.MessageID, len(ids))
-	for i, id := range ids {
-		out[i] = store.MessageID(id)
-	}
-	return out
 }
 
 // isDiskFull recognises ENOSPC however the storage layer wrapped it.
@@ -192,8 +207,8 @@ func isProtocolError(err error) bool {
 }
 
 // commit applies a batch durably, then acks it, then tells subscribers.
-func (n *Node) commit(ctx context.Context, c contact, batch []store.InEvent, w *protocol.Writer, s network.Stream) error {
-	applied, err := n.store.ApplyIncoming(ctx, batch, n.cfg.now())
+func (cs *chatService) commit(ctx context.Context, c contact, batch []store.InEvent, w *protocol.Writer, s network.Stream) error {
+	applied, err := cs.model.applyIncoming(ctx, batch)
 	if err != nil {
 		return err
 	}
@@ -205,24 +220,38 @@ func (n *Node) commit(ctx context.Context, c contact, batch []store.InEvent, w *
 		for _, ev := range batch[i:end] {
 			ack.IDs = append(ack.IDs, protocol.MessageID(ev.ID))
 		}
-		if err := w.Write(&protocol.Envelope{SentAt: n.cfg.now(), Body: ack}); err != nil {
+		if err := w.Write(&protocol.Envelope{SentAt: cs.model.now(), Body: ack}); err != nil {
 			return err
 		}
 	}
 	if err := w.Flush(); err != nil {
 		// Stored but not acked: the sender resends, we store nothing twice.
-		n.log.Debug("ack not sent", "err", err)
+		cs.log.Debug("ack not sent", "err", err)
 	}
 	for i, a := range applied {
 		if a.Inserted {
-			n.publishApplied(c, batch[i].Kind, a)
+			cs.model.applied(c, batch[i].Kind, a)
 		}
 	}
 	return nil
 }
 
-// publishApplied tells front ends what an incoming event changed.
-func (n *Node) publishApplied(c contact, kind store.EventKind, a store.Applied) {
+// The node's side of chatModel.
+
+func (n *Node) contactByPeer(p peer.ID) (contact, bool) { return n.roster.byPeer(p) }
+
+func (n *Node) now() time.Time { return n.cfg.now() }
+
+func (n *Node) applyIncoming(ctx context.Context, batch []store.InEvent) ([]store.Applied, error) {
+	return n.store.ApplyIncoming(ctx, batch, n.cfg.now())
+}
+
+func (n *Node) typing(c contact) {
+	n.events.publish(api.Event{Type: api.EventTyping, Contact: c.name})
+}
+
+// applied tells front ends what an incoming event changed.
+func (n *Node) applied(c contact, kind store.EventKind, a store.Applied) {
 	if a.Message != nil {
 		am := apiMessage(c.name, *a.Message)
 		n.events.publish(api.Event{Type: api.EventMessage, Contact: c.name, Message: &am})

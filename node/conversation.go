@@ -92,12 +92,13 @@ func (n *Node) Typing(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if !isConnected(n.host, c.peer) {
-		return nil
+	nt, err := n.network()
+	if err != nil || !isConnected(nt.host, c.peer) {
+		return nil // offline, or the contact is: no hint, no error to show
 	}
 	ctx, cancel := context.WithTimeout(ctx, typingTimeout)
 	defer cancel()
-	s, err := n.host.NewStream(network.WithNoDial(network.WithAllowLimitedConn(ctx, "typing"), "typing"), c.peer, protocol.ChatID)
+	s, err := nt.host.NewStream(network.WithNoDial(network.WithAllowLimitedConn(ctx, "typing"), "typing"), c.peer, protocol.ChatID)
 	if err != nil {
 		return nil // gone meanwhile: no hint, no error to show
 	}
@@ -162,7 +163,7 @@ func (n *Node) publishDeleted(c contact, ids []store.MessageID) {
 }
 
 func (n *Node) wakeDelivery(contactID int64) {
-	if n.deliv != nil {
-		n.deliv.wake(contactID)
+	if nt, err := n.network(); err == nil {
+		nt.deliv.wake(contactID)
 	}
 }

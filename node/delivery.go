@@ -11,9 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"log/slog"
+
 	"github.com/libp2p/go-libp2p/core/network"
 
-	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
 	"github.com/hiso-chat/hiso/store"
 )
@@ -38,9 +39,29 @@ const (
 // as acks arrive. A worker exits when its contact's outbox is empty and
 // its stream has been idle for lingerIdle.
 type delivery struct {
-	n       *Node
+	model    deliveryModel
+	store    *store.Store
+	log      *slog.Logger
+	retryMin time.Duration
+	retryMax time.Duration
+	g        *group // the workers
+
 	mu      sync.Mutex
 	workers map[int64]*worker // by contact id
+}
+
+// deliveryModel is what delivery needs of the rest of the node. Node
+// implements it.
+type deliveryModel interface {
+	contact(id int64) (contact, bool)
+	// owesRequest reports whether we still owe c a contact request.
+	owesRequest(ctx context.Context, c contact) (bool, error)
+	// reach connects to c and first delivers the contact request we owe
+	// it, if any: nil means c accepts our chat streams now.
+	reach(ctx context.Context, c contact) error
+	openChat(ctx context.Context, c contact) (network.Stream, error)
+	// publishState tells front ends that m is now in state st.
+	publishState(c contact, m store.Message, st store.State)
 }
 
 type worker struct {
@@ -105,9 +126,18 @@ func (w *worker) readingDisk() {
 	w.mu.Unlock()
 }
 
-func newDelivery(n *Node) *delivery {
-	return &delivery{n: n, workers: map[int64]*worker{}}
+func newDelivery(ctx context.Context, m deliveryModel, st *store.Store, log *slog.Logger, retryMin, retryMax time.Duration) *delivery {
+	return &delivery{model: m, store: st, log: log, retryMin: retryMin, retryMax: retryMax,
+		g: newGroup(ctx), workers: map[int64]*worker{}}
 }
+
+// Close stops the workers (what they had not sent stays in the outbox)
+// and waits for them.
+func (d *delivery) Close() { d.stop(); d.wait() }
+
+func (d *delivery) stop() { d.g.stop() }
+
+func (d *delivery) wait() { d.g.wait() }
 
 // wake makes sure the contact's outbox is being worked on, and that a
 // waiting worker tries again now. Call it after the commit that queued
@@ -118,9 +148,6 @@ func (d *delivery) wake(contactID int64) { d.wakeWith(contactID, nil) }
 func (d *delivery) wakeWith(contactID int64, evs []store.OutEvent) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.n.ctx.Err() != nil {
-		return
-	}
 	if w, ok := d.workers[contactID]; ok {
 		w.offer(evs)
 		select {
@@ -131,8 +158,9 @@ func (d *delivery) wakeWith(contactID int64, evs []store.OutEvent) {
 	}
 	// A new worker starts by reading the outbox, which holds evs.
 	w := &worker{poke: make(chan struct{}, 1)}
-	d.workers[contactID] = w
-	d.n.goFunc(func(ctx context.Context) { d.work(ctx, contactID, w) })
+	if d.g.Go(func(ctx context.Context) { d.work(ctx, contactID, w) }) {
+		d.workers[contactID] = w
+	}
 }
 
 // busy reports whether a worker is sending to the contact right now (not
@@ -159,7 +187,6 @@ func (d *delivery) retire(contactID int64, poke chan struct{}) bool {
 }
 
 func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
-	n := d.n
 	poke := wk.poke
 	// failures counts timer-driven retries only: an attempt made because
 	// something happened (a send, the contact connecting, our network
@@ -168,7 +195,7 @@ func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
 	failures := 0
 	byTimer := true
 	for ctx.Err() == nil {
-		c, ok := n.roster.get(contactID)
+		c, ok := d.model.contact(contactID)
 		if !ok {
 			d.retire(contactID, poke)
 			return
@@ -187,13 +214,13 @@ func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
 		if byTimer || failures == 0 {
 			failures++
 		}
-		wait := backoff(n.cfg.retryMin, n.cfg.retryMax, failures)
-		queued, _ := n.store.PendingCount(ctx, contactID)
+		wait := backoff(d.retryMin, d.retryMax, failures)
+		queued, _ := d.store.PendingCount(ctx, contactID)
 		if errors.Is(err, errAwaitingAcceptance) {
-			n.log.Info(fmt.Sprintf("waiting for %s to accept your contact request: %d messages queued, asking again in %s", c.name, queued, wait.Round(time.Second)),
+			d.log.Info(fmt.Sprintf("waiting for %s to accept your contact request: %d messages queued, asking again in %s", c.name, queued, wait.Round(time.Second)),
 				"peer", c.peer)
 		} else {
-			n.log.Info(fmt.Sprintf("%s is offline or unreachable: %d messages queued, retrying in %s", c.name, queued, wait.Round(time.Second)),
+			d.log.Info(fmt.Sprintf("%s is offline or unreachable: %d messages queued, retrying in %s", c.name, queued, wait.Round(time.Second)),
 				"peer", c.peer, "err", err)
 		}
 		t := time.NewTimer(wait)
@@ -223,204 +250,18 @@ func backoff(lo, hi time.Duration, failures int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// session sends everything in the contact's outbox over one stream and
-// returns nil once it is all acked and the stream has been idle for
-// lingerIdle. Events queued meanwhile (poke) go out on the same stream.
-func (d *delivery) session(ctx context.Context, c contact, wk *worker) error {
-	n := d.n
-	poke := wk.poke
-	wk.readingDisk()
-	pending, err := n.store.PendingEvents(ctx, c.id, 0, window)
-	if err != nil {
-		return err
-	}
-	if len(pending) == 0 {
-		// Nothing to send, but perhaps a contact request we owe: it goes
-		// out now, not with the first message.
-		if r, err := n.pendingOutRequest(ctx, c.peer); err != nil || r == nil {
-			return err
-		}
-		if err := n.connect(ctx, c); err != nil {
-			return err
-		}
-		return n.sendOutRequest(ctx, c)
-	}
-	if err := n.connect(ctx, c); err != nil {
-		return err
-	}
-	if err := n.sendOutRequest(ctx, c); err != nil {
-		return err
-	}
-	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "chat"), c.peer, protocol.ChatID)
-	if err != nil {
-		return fmt.Errorf("open chat stream: %w", err)
-	}
-	ok := false
-	defer func() {
-		if ok {
-			_ = s.Close()
-		} else {
-			_ = s.Reset()
-		}
-	}()
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	context.AfterFunc(sctx, func() { _ = s.SetReadDeadline(time.Now()) })
-
-	acks := make(chan []protocol.MessageID, 16)
-	readErr := make(chan error, 1)
-	go func() {
-		readErr <- readAcks(sctx, s, acks)
-	}()
-	defer func() { cancel(); <-readErr }()
-
-	w := protocol.NewWriter(s)
-	inflight := map[store.MessageID]store.OutEvent{}
-	// "Sent" is published at once but written to disk only if the stream
-	// fails with messages in flight: on success the ack's commit makes
-	// them Delivered anyway, and one commit per round trip saved is a
-	// quarter of the sender's disk writes. A "sent" lost in a crash only
-	// shows the message as queued until it is resent and acked.
-	defer func() {
-		if len(inflight) == 0 {
-			return
-		}
-		ids := make([]store.MessageID, 0, len(inflight))
-		for id := range inflight {
-			ids = append(ids, id)
-		}
-		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := n.store.MarkEventsSent(mctx, ids); err != nil {
-			n.log.Warn("could not record messages as sent", "peer", c.peer, "err", err)
-		}
-	}()
-	defer wk.idle.Store(false)
-	var lastSeq uint64
-	// more: the outbox may hold events not read yet. Reading it when
-	// nothing was queued since the last read cost a sixth of a message's
-	// latency; every queueing pokes the worker after its commit.
-	more := len(pending) == window
-	drained := !more
-	for {
-		// Fill the window.
-		if len(inflight) < window {
-			if pending == nil && more {
-				limit := window - len(inflight)
-				var ok bool
-				// Once a read of the outbox came back short, whatever was
-				// queued since is in the hand-over or flagged readDisk.
-				if drained {
-					pending, ok = wk.take(lastSeq, limit)
-				}
-				if !ok {
-					wk.readingDisk()
-					pending, err = n.store.PendingEvents(ctx, c.id, lastSeq, limit)
-					if err != nil {
-						return err
-					}
-					drained = len(pending) < limit
-				}
-				more = len(pending) == limit
-			}
-			if len(pending) > 0 {
-				wk.idle.Store(false)
-				if err := d.write(s, w, pending); err != nil {
-					return err
-				}
-				for _, ev := range pending {
-					inflight[ev.ID] = ev
-					if ev.Message != nil && ev.Message.State == store.Queued {
-						d.publish(c, *ev.Message, store.Sent)
-					}
-				}
-				lastSeq = pending[len(pending)-1].Seq
-			}
-		}
-		wait := ackTimeout
-		if len(inflight) == 0 && len(pending) == 0 {
-			wk.idle.Store(true)
-			wait = lingerIdle
-		}
-		pending = nil
-		timer := time.NewTimer(wait)
-		select {
-		case ids := <-acks:
-			timer.Stop()
-			// Take every ack already here, to mark them in one transaction.
-			for all := false; !all; {
-				select {
-				case next := <-acks:
-					ids = append(ids, next...)
-				default:
-					all = true
-				}
-			}
-			if err := d.delivered(ctx, c, inflight, ids); err != nil {
-				return err
-			}
-		case <-poke:
-			timer.Stop()
-			more = true // something new is queued; the next round reads it
-		case err := <-readErr:
-			timer.Stop()
-			readErr <- err // for the deferred wait
-			if len(inflight) == 0 {
-				// Idle, and the contact closed the stream (it restarts,
-				// or its connection was replaced): nothing is lost, the
-				// next message opens a new one.
-				return nil
-			}
-			if err == nil {
-				err = errors.New("the contact closed the stream")
-			}
-			return fmt.Errorf("chat stream: %w", err)
-		case <-timer.C:
-			if len(inflight) == 0 {
-				ok = true
-				return nil
-			}
-			return fmt.Errorf("no ack from %s for %s", c.name, ackTimeout)
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
-		}
-	}
-}
-
 func (d *delivery) write(s network.Stream, w *protocol.Writer, evs []store.OutEvent) error {
 	_ = s.SetWriteDeadline(time.Now().Add(writeTimeout))
 	for _, ev := range evs {
-		env := protocol.Envelope{ID: protocol.MessageID(ev.ID), Seq: ev.Seq, SentAt: ev.QueuedAt}
-		switch ev.Kind {
-		case store.EventText:
-			m := ev.Message
-			env.SentAt = m.SentAt
-			env.Body = &protocol.Text{Text: m.Text, ReplyTo: protocol.MessageID(m.ReplyTo), Timer: m.Timer}
-		case store.EventReceipt:
-			env.Body = &protocol.Receipt{IDs: protoIDs(ev.IDs)}
-		case store.EventDelete:
-			env.Body = &protocol.Delete{IDs: protoIDs(ev.IDs)}
-		case store.EventClear:
-			env.Body = &protocol.Clear{}
-		case store.EventSetTimer:
-			env.Body = &protocol.SetTimer{Timer: ev.Timer}
-		default:
-			return fmt.Errorf("outbox event %s of unknown kind %v", ev.ID, ev.Kind)
+		env, err := envelopeOf(ev)
+		if err != nil {
+			return err
 		}
 		if err := w.Write(&env); err != nil {
 			return fmt.Errorf("write event %s: %w", ev.ID, err)
 		}
 	}
 	return w.Flush()
-}
-
-func protoIDs(ids []store.MessageID) []protocol.MessageID {
-	out := make([]protocol.MessageID, len(ids))
-	for i, id := range ids {
-		out[i] = protocol.MessageID(id)
-	}
-	return out
 }
 
 // delivered records acks. Acks for ids not in flight on this stream are
@@ -435,25 +276,19 @@ func (d *delivery) delivered(ctx context.Context, c contact, inflight map[store.
 	if len(mine) == 0 {
 		return nil
 	}
-	changed, err := d.n.store.MarkEventsDelivered(ctx, mine)
+	changed, err := d.store.MarkEventsDelivered(ctx, mine)
 	if err != nil {
 		return err
 	}
 	for _, id := range changed {
 		if ev, ok := inflight[id]; ok && ev.Message != nil {
-			d.publish(c, *ev.Message, store.Delivered)
+			d.model.publishState(c, *ev.Message, store.Delivered)
 		}
 	}
 	for _, id := range mine {
 		delete(inflight, id)
 	}
 	return nil
-}
-
-func (d *delivery) publish(c contact, m store.Message, st store.State) {
-	m.State = st
-	am := apiMessage(c.name, m)
-	d.n.events.publish(api.Event{Type: api.EventMessage, Contact: c.name, Message: &am})
 }
 
 // readAcks reads ack frames until the stream ends. Anything else from the

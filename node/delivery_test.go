@@ -21,7 +21,7 @@ import (
 // chatStreams counts the open outgoing chat streams from a to b.
 func chatStreams(a, b *testNode) int {
 	n := 0
-	for _, c := range a.host.Network().ConnsToPeer(b.PeerID()) {
+	for _, c := range a.Host().Network().ConnsToPeer(b.PeerID()) {
 		for _, s := range c.GetStreams() {
 			if s.Protocol() == protocol.ChatID {
 				n++
@@ -70,7 +70,7 @@ func TestStreamLingersAndSurvivesRestart(t *testing.T) {
 	}
 	c, _ := alice.roster.named("bob")
 	// The worker turns idle just after it publishes "delivered".
-	for i := 0; alice.deliv.busy(c.id); i++ {
+	for i := 0; alice.net.deliv.busy(c.id); i++ {
 		if i == 200 {
 			t.Fatal("the worker holding an idle stream counts as busy")
 		}

@@ -22,7 +22,7 @@ func privateDHT(t *testing.T, n int) []peer.AddrInfo {
 			nc.Bootstrap = infos[:1]
 		}
 		s := newTestNode(t, WithNetwork(nc))
-		infos = append(infos, peer.AddrInfo{ID: s.PeerID(), Addrs: s.host.Addrs()})
+		infos = append(infos, peer.AddrInfo{ID: s.PeerID(), Addrs: s.Host().Addrs()})
 	}
 	return infos
 }
@@ -140,11 +140,11 @@ func TestLearnsContactAddresses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(cs[0].Addrs) > 0 && cs[0].Addrs[0] == bob.host.Addrs()[0].String() {
+		if len(cs[0].Addrs) > 0 && cs[0].Addrs[0] == bob.Host().Addrs()[0].String() {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("alice's record of bob: %v; bob listens on %v", cs[0].Addrs, bob.host.Addrs())
+			t.Fatalf("alice's record of bob: %v; bob listens on %v", cs[0].Addrs, bob.Host().Addrs())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -92,7 +92,7 @@ func TestReceiverDiskFull(t *testing.T) {
 	}
 	// Make room: everything arrives.
 	os.Remove(dir + "/filler")
-	alice.deliv.wake(1)
+	alice.net.deliv.wake(1)
 	waitHistory(t, alice, "bob", allState(40, api.FromMe, api.StateDelivered))
 	t.Logf("%d of 40 waited in alice's outbox while bob's disk was full", undelivered)
 }

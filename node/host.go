@@ -73,16 +73,16 @@ const listenSetting = "listen_addrs"
 // interfaces on the ports of the last run, so contacts that saved our
 // addresses still reach us after a restart; ports taken since then fall
 // back to new ones.
-func (n *Node) listen(ctx context.Context) error {
+func (n *Node) listen(ctx context.Context, nt *netStack) error {
 	if n.cfg.net.HideIP {
 		// No TCP listener at all: whoever dials an IP and port would learn
 		// the peer ID there (Noise answers before any gater). Inbound
 		// connections come through relays.
 		n.cfg.listen = nil
-		return n.buildHost()
+		return n.buildHost(nt)
 	}
 	if len(n.cfg.listen) > 0 {
-		return n.buildHost()
+		return n.buildHost(nt)
 	}
 	defaults := []ma.Multiaddr{ma.StringCast("/ip4/0.0.0.0/tcp/0"), ma.StringCast("/ip6/::/tcp/0")}
 	if saved, ok, err := n.store.Setting(ctx, listenSetting); err == nil && ok {
@@ -93,17 +93,17 @@ func (n *Node) listen(ctx context.Context) error {
 		}
 	}
 	if len(n.cfg.listen) > 0 {
-		if err := n.buildHost(); err == nil {
+		if err := n.buildHost(nt); err == nil {
 			return nil
 		}
 		n.log.Info("last run's ports are taken; listening on new ones")
 	}
 	n.cfg.listen = defaults
-	if err := n.buildHost(); err != nil {
+	if err := n.buildHost(nt); err != nil {
 		return err
 	}
 	var used []string
-	for _, a := range n.host.Network().ListenAddresses() {
+	for _, a := range nt.host.Network().ListenAddresses() {
 		if _, err := a.ValueForProtocol(ma.P_TCP); err == nil && !isRelayed(a) {
 			used = append(used, a.String())
 		}
@@ -117,7 +117,7 @@ func (n *Node) listen(ctx context.Context) error {
 // buildHost makes the libp2p host: TCP with Noise and yamux only (no QUIC,
 // whose security is TLS; no TLS), so every stream hiso opens is
 // Noise-encrypted.
-func (n *Node) buildHost() error {
+func (n *Node) buildHost(nt *netStack) error {
 	nc := n.cfg.net
 	listen := libp2p.ListenAddrs(n.cfg.listen...)
 	if len(n.cfg.listen) == 0 {
@@ -163,12 +163,12 @@ func (n *Node) buildHost() error {
 			ar = append(ar, autorelay.WithStaticRelays(nc.Relays))
 			opts = append(opts, libp2p.EnableAutoRelay(ar...))
 		} else if nc.DHT {
-			opts = append(opts, libp2p.EnableAutoRelayWithPeerSource(n.relayCandidates, ar...))
+			opts = append(opts, libp2p.EnableAutoRelayWithPeerSource(nt.relayCandidates, ar...))
 		}
 	}
 	opts = append(opts, libp2p.ConnectionGater(&gater{n: n, hideIP: nc.HideIP}))
 	if !nc.HideIP {
-		opts = append(opts, libp2p.EnableHolePunching(holepunch.WithTracer(n.punches)))
+		opts = append(opts, libp2p.EnableHolePunching(holepunch.WithTracer(nt.punches)))
 	} else {
 		opts = append(opts, libp2p.AddrsFactory(relayOnly))
 	}
@@ -189,9 +189,9 @@ func (n *Node) buildHost() error {
 			h.Close()
 			return fmt.Errorf("start the DHT: %w", err)
 		}
-		n.dht = d
+		nt.dht = d
 	}
-	n.host = h
+	nt.host = h
 	return nil
 }
 
@@ -232,18 +232,23 @@ func (n *Node) dhtOptions() []dht.Option {
 
 // relayCandidates offers DHT peers to autorelay, which keeps those that
 // speak circuit v2 hop.
-func (n *Node) relayCandidates(ctx context.Context, num int) <-chan peer.AddrInfo {
+func (nt *netStack) relayCandidates(ctx context.Context, num int) <-chan peer.AddrInfo {
 	out := make(chan peer.AddrInfo, num)
 	go func() {
 		defer close(out)
-		if n.dht == nil {
+		select {
+		case <-nt.ready:
+		case <-ctx.Done():
 			return
 		}
-		for _, p := range n.dht.RoutingTable().ListPeers() {
+		if nt.dht == nil {
+			return
+		}
+		for _, p := range nt.dht.RoutingTable().ListPeers() {
 			if num == 0 {
 				return
 			}
-			addrs := n.host.Peerstore().Addrs(p)
+			addrs := nt.host.Peerstore().Addrs(p)
 			if len(addrs) == 0 {
 				continue
 			}

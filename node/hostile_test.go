@@ -26,7 +26,7 @@ func malloryFor(t *testing.T, bob *testNode) func(ctx context.Context) (network.
 	if _, err := bob.AddContact(ctx, api.AddContact{Name: "mallory", PeerID: m.ID().String()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.host.Addrs()}); err != nil {
+	if err := m.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.Host().Addrs()}); err != nil {
 		t.Fatal(err)
 	}
 	return func(ctx context.Context) (network.Stream, error) {
@@ -161,7 +161,7 @@ func TestConnectionFlood(t *testing.T) {
 				return
 			}
 			defer h.Close()
-			if h.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.host.Addrs()}) == nil {
+			if h.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.Host().Addrs()}) == nil {
 				connected.Add(1)
 			}
 		}()

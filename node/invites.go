@@ -32,8 +32,8 @@ func (n *Node) Invite(ctx context.Context, req api.NewInvite) (api.Invite, error
 		return api.Invite{}, fmt.Errorf("%w: an invite lasts from 1 minute to 30 days", api.ErrInvalid)
 	}
 	var addrs []ma.Multiaddr
-	if n.host != nil {
-		addrs = inviteAddrs(n.host.Addrs())
+	if nt, err := n.network(); err == nil {
+		addrs = inviteAddrs(nt.host.Addrs())
 	}
 	inv, err := identity.NewInvite(n.id.ID, addrs, req.Name, ttl, n.cfg.now())
 	if err != nil {
@@ -162,8 +162,9 @@ func (n *Node) Accept(ctx context.Context, who string, d api.Decide) (api.Contac
 	}
 	// Where the requester connected from is where to reach it.
 	var addrs []string
-	if n.host != nil {
-		for _, a := range n.host.Peerstore().Addrs(p) {
+	nt, nerr := n.network()
+	if nerr == nil {
+		for _, a := range nt.host.Peerstore().Addrs(p) {
 			addrs = append(addrs, a.String())
 		}
 		if len(addrs) > maxContactAddrs {
@@ -178,7 +179,7 @@ func (n *Node) Accept(ctx context.Context, who string, d api.Decide) (api.Contac
 		return api.Contact{}, err
 	}
 	_ = n.store.SetSetting(ctx, declinedKey(p), "")
-	if rc, ok := n.roster.byPeer(p); ok && n.host != nil {
+	if rc, ok := n.roster.byPeer(p); ok && nerr == nil {
 		// Tell the requester now, so its queued messages come at once
 		// instead of after its backoff.
 		n.goFunc(func(ctx context.Context) { n.nudge(ctx, rc) })
@@ -227,9 +228,8 @@ func (n *Node) Block(ctx context.Context, who string) error {
 		return err
 	}
 	n.blocked.set(p, true)
-	if n.host != nil {
-		_ = n.host.Network().ClosePeer(p)
+	if nt, err := n.network(); err == nil {
+		_ = nt.host.Network().ClosePeer(p)
 	}
 	return nil
 }
-

@@ -141,10 +141,10 @@ func TestBlockStopsEverything(t *testing.T) {
 	bob.Send(ctx, api.Send{To: "alice", Texts: []string{"can you hear me"}})
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := bob.host.Connect(cctx, peer.AddrInfo{ID: alice.PeerID(), Addrs: alice.host.Addrs()}); err == nil {
+	if err := bob.Host().Connect(cctx, peer.AddrInfo{ID: alice.PeerID(), Addrs: alice.Host().Addrs()}); err == nil {
 		// The handshake may finish on bob's side before alice's gater
 		// closes it; nothing can be opened on it.
-		if _, err := bob.host.NewStream(cctx, alice.PeerID(), protocol.ChatID); err == nil {
+		if _, err := bob.Host().NewStream(cctx, alice.PeerID(), protocol.ChatID); err == nil {
 			t.Fatal("a blocked peer opened a chat stream")
 		}
 	}
@@ -262,7 +262,7 @@ func TestRequestFlood(t *testing.T) {
 			defer h.Close()
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			if err := h.Connect(rctx, peer.AddrInfo{ID: alice.PeerID(), Addrs: alice.host.Addrs()}); err != nil {
+			if err := h.Connect(rctx, peer.AddrInfo{ID: alice.PeerID(), Addrs: alice.Host().Addrs()}); err != nil {
 				return
 			}
 			s, err := h.NewStream(rctx, alice.PeerID(), protocol.RequestID)

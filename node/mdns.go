@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"io"
 	"sync"
 	"time"
 
@@ -47,7 +48,7 @@ func (l *lanPeers) HandlePeerFound(pi peer.AddrInfo) {
 	if !ok {
 		return // not a contact: nobody is contacted unasked
 	}
-	l.n.host.Peerstore().AddAddrs(pi.ID, pi.Addrs, peerstore.RecentlyConnectedAddrTTL)
+	l.n.net.host.Peerstore().AddAddrs(pi.ID, pi.Addrs, peerstore.RecentlyConnectedAddrTTL)
 	l.n.goFunc(func(ctx context.Context) {
 		if err := l.n.connect(ctx, c); err != nil {
 			l.n.log.Debug("contact seen on the LAN but not reachable", "peer", pi.ID, "err", err)
@@ -80,10 +81,10 @@ func (l *lanPeers) get(p peer.ID) []ma.Multiaddr {
 	return e.addrs
 }
 
-func (n *Node) startMDNS() (func() error, error) {
-	svc := mdns.NewMdnsService(n.host, MDNSService, n.lan)
+func (n *Node) startMDNS() (io.Closer, error) {
+	svc := mdns.NewMdnsService(n.net.host, MDNSService, n.net.lan)
 	if err := svc.Start(); err != nil {
 		return nil, err
 	}
-	return svc.Close, nil
+	return svc, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node/api"
-	"github.com/hiso-chat/hiso/protocol"
 	"github.com/hiso-chat/hiso/store"
 )
 
@@ -66,38 +66,64 @@ func WithRetry(min, max time.Duration) Option {
 	return func(c *config) { c.retryMin, c.retryMax = min, max }
 }
 
-// Node is one running device.
+// Node is one running device. Its offline half (the store, the roster,
+// the expiry loop, the events) always exists; the network half (net) is
+// made once by New and is nil for an offline node.
 type Node struct {
-	cfg    config
-	log    *slog.Logger
-	id     *identity.Identity
-	store  *store.Store
-	host   host.Host // nil when offline
-	events *broker
-	roster *roster
-	deliv  *delivery
+	cfg     config
+	log     *slog.Logger
+	id      *identity.Identity
+	store   *store.Store
+	events  *broker
+	roster  *roster
+	blocked *peerSet
+	net     *netStack // nil when offline; set before any goroutine starts
 
-	dht         *dht.IpfsDHT // nil without a DHT
-	lan         *lanPeers    // what mDNS saw (empty without mDNS)
-	punches     *punchTracer
 	provideKick chan struct{}
 	expiryKick  chan struct{}
-	limits      *requestLimiter
-	blocked     *peerSet
-	reach       atomic.Int32 // network.Reachability
-	closers     []func() error
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	once   sync.Once
+	g    *group // the node's own loops and one-off tasks
+	ctx  context.Context
+	once sync.Once
+}
+
+// netStack is the network half of a Node. Code that runs only while
+// online (the stream services, delivery, discovery loops) is started by
+// New after it exists and uses it directly; API methods, which an offline
+// node serves too, reach it through Node.network.
+type netStack struct {
+	host    host.Host
+	dht     *dht.IpfsDHT // nil without a DHT
+	lan     *lanPeers    // what mDNS saw (empty without mDNS)
+	mdns    io.Closer    // nil without mDNS
+	punches *punchTracer
+	reach   atomic.Int32 // network.Reachability, as AutoNAT last said
+	// ready is closed once New has made everything above: libp2p's own
+	// goroutines (autorelay's peer source) wait on it before reading.
+	ready chan struct{}
+
+	chat     *chatService
+	requests *requestService
+	deliv    *delivery
+}
+
+// ErrOffline is what needs a network on a node opened without one.
+var ErrOffline = errors.New("this device is offline: no hiso daemon runs for this home (start `hiso daemon`)")
+
+// network is the network half, or ErrOffline.
+func (n *Node) network() (*netStack, error) {
+	if n.net == nil {
+		return nil, ErrOffline
+	}
+	return n.net, nil
 }
 
 var _ api.Service = (*Node)(nil)
 
 // New starts a node for the identity and store, which the caller keeps
-// owning (Close does not close them).
-func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Option) (*Node, error) {
+// owning (Close does not close them). Every step that can fail comes
+// before any goroutine starts, and a failure undoes what was made.
+func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Option) (_ *Node, err error) {
 	cfg := config{
 		network:    true,
 		now:        time.Now,
@@ -117,19 +143,20 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.log, id: id, store: st, events: newBroker(), roster: r,
-		punches: newPunchTracer(), provideKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
-		limits: newRequestLimiter(), blocked: newPeerSet()}
-	// Made before any goroutine can read it; mDNS fills it if enabled.
-	n.lan = &lanPeers{n: n, addrs: map[peer.ID]lanEntry{}}
-	n.ctx, n.cancel = context.WithCancel(context.Background())
+		blocked: newPeerSet(), provideKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
+		g: newGroup(context.Background())}
+	n.ctx = n.g.ctx
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
 	// Expired messages go before anything can be shown.
 	if err := n.expire(ctx); err != nil {
-		n.cancel()
 		return nil, fmt.Errorf("remove expired messages: %w", err)
 	}
 	blocked, err := st.Blocked(ctx)
 	if err != nil {
-		n.cancel()
 		return nil, err
 	}
 	for _, b := range blocked {
@@ -137,290 +164,150 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 			n.blocked.set(p, true)
 		}
 	}
-	n.goFunc(n.expiryLoop)
 	if !cfg.network {
+		n.g.Go(n.expiryLoop)
 		return n, nil
 	}
-	if err := n.listen(ctx); err != nil {
-		n.cancel()
+
+	// The network half: fallible steps first.
+	nt := &netStack{punches: newPunchTracer(), ready: make(chan struct{})}
+	nt.lan = &lanPeers{n: n, addrs: map[peer.ID]lanEntry{}}
+	if err := n.listen(ctx, nt); err != nil {
 		return nil, err
 	}
-	n.deliv = newDelivery(n)
-	for _, c := range n.roster.all() {
-		n.adopt(c)
-	}
-	n.host.SetStreamHandler(protocol.ChatID, n.handleChat)
-	n.host.SetStreamHandler(protocol.RequestID, n.handleRequest)
-	sub, err := n.host.EventBus().Subscribe([]any{
+	n.net = nt
+	sub, err := nt.host.EventBus().Subscribe([]any{
 		new(event.EvtPeerConnectednessChanged), new(event.EvtLocalReachabilityChanged),
 		new(event.EvtPeerIdentificationCompleted),
 		new(event.EvtLocalAddressesUpdated), new(event.EvtAutoRelayAddrsUpdated),
 	}, eventbus.BufSize(256))
 	if err != nil {
-		n.Close()
 		return nil, err
 	}
-	n.goFunc(func(ctx context.Context) { n.watchPeers(ctx, sub) })
+	pending, err := st.PendingContacts(ctx)
+	if err != nil {
+		sub.Close()
+		return nil, err
+	}
+	if nt.dht != nil {
+		if err := nt.dht.Bootstrap(ctx); err != nil {
+			sub.Close()
+			return nil, fmt.Errorf("join the DHT: %w", err)
+		}
+	}
+	if cfg.net.MDNS {
+		// Not fatal: a machine with no usable interface yet (airplane
+		// mode, a namespace with only lo) still opens its history and
+		// queues; contacts are found by address or the DHT meanwhile.
+		if nt.mdns, err = n.startMDNS(); err != nil {
+			n.log.Warn("LAN discovery (mDNS) is off: it could not start", "err", err)
+			nt.mdns, err = nil, nil
+		}
+	}
 
+	// Then the services and loops, which cannot fail.
+	close(nt.ready)
+	for _, c := range n.roster.all() {
+		n.adopt(c)
+	}
+	nt.deliv = newDelivery(n.ctx, n, st, n.log, cfg.retryMin, cfg.retryMax)
+	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle)
+	nt.requests = newRequestService(n.ctx, nt.host, n, n.log)
+	n.g.Go(n.expiryLoop)
+	n.g.Go(func(ctx context.Context) { n.watchPeers(ctx, sub) })
+	if nt.dht != nil {
+		n.g.Go(n.provideLoop)
+	}
+	if !cfg.net.HideIP {
+		n.g.Go(n.punchRetryLoop)
+	}
 	// Drain what earlier runs left in the outbox, and say hello to every
 	// contact: a contact that sees us connect flushes its own outbox to us
 	// at once instead of waiting for its backoff.
-	pending, err := st.PendingContacts(ctx)
-	if err != nil {
-		n.Close()
-		return nil, err
-	}
 	for _, cid := range pending {
-		n.deliv.wake(cid)
+		nt.deliv.wake(cid)
 	}
 	for _, c := range n.roster.all() {
-		if r, err := n.pendingOutRequest(ctx, c.peer); err == nil && r != nil {
-			n.deliv.wake(c.id) // a contact request we still owe
+		if owes, err := n.owesRequest(ctx, c); err == nil && owes {
+			nt.deliv.wake(c.id) // a contact request we still owe
 		}
 	}
-	if n.dht != nil {
-		if err := n.dht.Bootstrap(ctx); err != nil {
-			n.Close()
-			return nil, fmt.Errorf("join the DHT: %w", err)
-		}
-		n.goFunc(n.provideLoop)
-	}
-	if cfg.net.MDNS {
-		stop, err := n.startMDNS()
-		if err != nil {
-			n.Close()
-			return nil, fmt.Errorf("start mDNS: %w", err)
-		}
-		n.closers = append(n.closers, stop)
-	}
-	n.goFunc(n.greetContacts)
-	if !cfg.net.HideIP {
-		n.goFunc(n.punchRetryLoop)
-	}
+	n.g.Go(n.greetContacts)
 	return n, nil
 }
 
-func (n *Node) goFunc(f func(ctx context.Context)) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		f(n.ctx)
-	}()
-}
+// goFunc runs f as one of the node's goroutines, unless the node is
+// closing.
+func (n *Node) goFunc(f func(ctx context.Context)) { n.g.Go(f) }
 
 // Close stops the network, the delivery workers and the event streams,
-// and waits for them. Queued messages stay in the outbox.
+// and waits for them. Queued messages stay in the outbox. It is safe on a
+// node that New did not finish.
 func (n *Node) Close() error {
 	var err error
 	n.once.Do(func() {
-		n.cancel()
-		for _, c := range n.closers {
-			_ = c()
-		}
-		if n.host != nil {
-			n.host.RemoveStreamHandler(protocol.ChatID)
-			n.host.RemoveStreamHandler(protocol.RequestID)
-			if n.dht != nil {
-				_ = n.dht.Close()
+		// Cancel everything, stop taking streams, then close the host
+		// (which unblocks any stream write), and only then wait.
+		n.g.stop()
+		nt := n.net
+		if nt != nil {
+			svcs := nt.services()
+			for _, s := range svcs {
+				s.stop()
 			}
-			err = n.host.Close()
+			if nt.mdns != nil {
+				_ = nt.mdns.Close()
+			}
+			if nt.dht != nil {
+				_ = nt.dht.Close()
+			}
+			err = nt.host.Close()
+			for _, s := range svcs {
+				s.wait()
+			}
 		}
-		n.wg.Wait()
+		n.g.wait()
 		n.events.close()
 	})
 	return err
 }
 
+// service is a part of the network half that owns goroutines (a stream
+// protocol and its handler, or the delivery workers). Its Close is stop
+// then wait; the node calls the two apart so that closing the host comes
+// between them.
+type service interface {
+	// stop cancels the service's goroutines and removes its handler.
+	stop()
+	// wait returns when the service's goroutines have ended.
+	wait()
+}
+
+// services are the services that New started, in the order to stop them.
+func (nt *netStack) services() []service {
+	var out []service
+	if nt.chat != nil {
+		out = append(out, nt.chat)
+	}
+	if nt.requests != nil {
+		out = append(out, nt.requests)
+	}
+	if nt.deliv != nil {
+		out = append(out, nt.deliv)
+	}
+	return out
+}
+
 // Host is the libp2p host, nil when offline. For tests and diagnostics.
-func (n *Node) Host() host.Host { return n.host }
+func (n *Node) Host() host.Host {
+	if n.net == nil {
+		return nil
+	}
+	return n.net.host
+}
 
 // PeerID is this device's address.
 func (n *Node) PeerID() peer.ID { return n.id.ID }
-
-// greetContacts dials every contact once at start, a few at a time.
-func (n *Node) greetContacts(ctx context.Context) {
-	n.eachContact(ctx, 8, func(ctx context.Context, c contact) {
-		if isConnected(n.host, c.peer) {
-			return
-		}
-		if err := n.connect(ctx, c); err != nil {
-			n.log.Debug("contact not reachable at start", "peer", c.peer, "err", err)
-		}
-	})
-}
-
-// eachContact runs fn for every contact that is not blocked, at most limit
-// at a time, and returns when they have all finished or ctx ends.
-func (n *Node) eachContact(ctx context.Context, limit int, fn func(context.Context, contact)) {
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for _, c := range n.roster.all() {
-		if n.blocked.has(c.peer) {
-			continue
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			fn(ctx, c)
-		}()
-	}
-}
-
-// watchPeers turns connectedness changes of contacts into events, and a
-// contact coming online into an immediate delivery attempt.
-func (n *Node) watchPeers(ctx context.Context, sub event.Subscription) {
-	defer sub.Close()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e, ok := <-sub.Out():
-			if !ok {
-				return
-			}
-			if id, ok := e.(event.EvtPeerIdentificationCompleted); ok {
-				n.learnAddrs(ctx, id.Peer, id.ListenAddrs)
-				continue
-			}
-			if r, ok := e.(event.EvtLocalReachabilityChanged); ok {
-				n.reach.Store(int32(r.Reachability))
-				n.log.Info("reachability changed", "reachability", r.Reachability.String())
-				n.retryNow(ctx)
-				continue
-			}
-			switch ev := e.(type) {
-			case event.EvtLocalAddressesUpdated:
-				n.retryNow(ctx)
-				continue
-			case event.EvtAutoRelayAddrsUpdated:
-				if len(ev.RelayAddrs) > 0 {
-					n.retryNow(ctx) // reachable again through a relay
-				}
-				continue
-			}
-			ev := e.(event.EvtPeerConnectednessChanged)
-			c, ok := n.roster.byPeer(ev.Peer)
-			if !ok {
-				continue
-			}
-			switch ev.Connectedness {
-			case network.Connected, network.Limited: // Limited: through a relay
-				n.events.publish(api.Event{Type: api.EventOnline, Contact: c.name})
-				n.deliv.wake(c.id)
-			case network.NotConnected:
-				n.events.publish(api.Event{Type: api.EventOffline, Contact: c.name})
-			}
-		}
-	}
-}
-
-// retryNow wakes every contact with something to send: our addresses or
-// reachability changed (a network came back, a relay slot was granted),
-// so a worker waiting out its backoff should try at once.
-func (n *Node) retryNow(ctx context.Context) {
-	ids, err := n.store.PendingContacts(ctx)
-	if err != nil {
-		return
-	}
-	for _, id := range ids {
-		n.deliv.wake(id)
-	}
-}
-
-// maxContactAddrs bounds the addresses remembered for a contact.
-const maxContactAddrs = 16
-
-// learnAddrs remembers where a contact listens, as its identify says, so
-// that after a restart (ours or its own on a new port) we can dial it
-// without any discovery.
-func (n *Node) learnAddrs(ctx context.Context, p peer.ID, addrs []ma.Multiaddr) {
-	c, ok := n.roster.byPeer(p)
-	if !ok || len(addrs) == 0 {
-		return
-	}
-	// What the contact says first, then what we knew (an address typed
-	// by hand, a DNS name, a forwarded port): never lose one to the other.
-	merged := append([]ma.Multiaddr(nil), addrs...)
-	for _, a := range c.addrs {
-		if !containsAddr(merged, a) {
-			merged = append(merged, a)
-		}
-	}
-	addrs = merged
-	if len(addrs) > maxContactAddrs {
-		addrs = addrs[:maxContactAddrs]
-	}
-	if sameAddrs(c.addrs, addrs) {
-		return
-	}
-	strs := make([]string, len(addrs))
-	for i, a := range addrs {
-		strs[i] = a.String()
-	}
-	if err := n.store.SetContactAddrs(ctx, c.id, strs); err != nil {
-		n.log.Warn("could not save a contact's addresses", "peer", p, "err", err)
-		return
-	}
-	c.addrs = append([]ma.Multiaddr(nil), addrs...)
-	n.roster.put(c)
-}
-
-func containsAddr(list []ma.Multiaddr, a ma.Multiaddr) bool {
-	for _, x := range list {
-		if x.Equal(a) {
-			return true
-		}
-	}
-	return false
-}
-
-func sameAddrs(a, b []ma.Multiaddr) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	seen := make(map[string]bool, len(a))
-	for _, x := range a {
-		seen[string(x.Bytes())] = true
-	}
-	for _, y := range b {
-		if !seen[string(y.Bytes())] {
-			return false
-		}
-	}
-	return true
-}
-
-// adopt applies what being a contact means to the connections of c: they
-// are protected from the connection manager's trimming, and with
-// --hide-ip a direct connection made before c became a contact (as a DHT
-// peer, say) is closed: only relayed ones may carry its chats.
-func (n *Node) adopt(c contact) {
-	n.host.ConnManager().Protect(c.peer, "hiso-contact")
-	if !n.cfg.net.HideIP {
-		return
-	}
-	for _, conn := range n.host.Network().ConnsToPeer(c.peer) {
-		if !isRelayed(conn.RemoteMultiaddr()) {
-			_ = conn.Close()
-		}
-	}
-}
-
-// isConnected counts a relayed (limited) connection too: chat streams
-// run over it.
-func isConnected(h host.Host, p peer.ID) bool {
-	switch h.Network().Connectedness(p) {
-	case network.Connected, network.Limited:
-		return true
-	}
-	return false
-}
 
 // reachability is what AutoNAT last said (or what was forced).
 func (n *Node) reachability() api.Reachability {
@@ -428,7 +315,10 @@ func (n *Node) reachability() api.Reachability {
 	case api.ReachPublic, api.ReachPrivate:
 		return r
 	}
-	switch network.Reachability(n.reach.Load()) {
+	if n.net == nil {
+		return api.ReachUnknown
+	}
+	switch network.Reachability(n.net.reach.Load()) {
 	case network.ReachabilityPublic:
 		return api.ReachPublic
 	case network.ReachabilityPrivate:
@@ -436,42 +326,3 @@ func (n *Node) reachability() api.Reachability {
 	}
 	return api.ReachUnknown
 }
-
-// connect makes sure there is a connection to the contact: through one
-// that exists, the addresses we know (given, learned, seen on the LAN),
-// and then the DHT rendezvous.
-func (n *Node) connect(ctx context.Context, c contact) error {
-	if isConnected(n.host, c.peer) {
-		return nil
-	}
-	addrs := append(append([]ma.Multiaddr{}, c.addrs...), n.lan.get(c.peer)...)
-	var err error
-	if len(addrs) > 0 || len(n.host.Peerstore().Addrs(c.peer)) > 0 {
-		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-		err = n.host.Connect(network.WithAllowLimitedConn(dctx, "chat"), peer.AddrInfo{ID: c.peer, Addrs: addrs})
-		cancel()
-		if err == nil {
-			return nil
-		}
-	}
-	if n.dht != nil {
-		info, ferr := n.find(ctx, c)
-		if ferr == nil {
-			dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-			defer cancel()
-			if err = n.host.Connect(network.WithAllowLimitedConn(dctx, "chat"), info); err == nil {
-				return nil
-			}
-		} else if err == nil {
-			err = ferr
-		}
-	}
-	if err == nil {
-		err = errors.New("no known address")
-	}
-	return fmt.Errorf("%w: %v", errOffline, err)
-}
-
-const dialTimeout = 15 * time.Second
-
-var errOffline = errors.New("contact is offline")

@@ -62,7 +62,7 @@ func (tn *testNode) close() {
 
 func (tn *testNode) addrs() []string {
 	var out []string
-	for _, a := range tn.host.Addrs() {
+	for _, a := range tn.Host().Addrs() {
 		out = append(out, a.String())
 	}
 	return out
@@ -225,7 +225,7 @@ func TestUnknownPeerRefused(t *testing.T) {
 	stranger := rawHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := stranger.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.host.Addrs()}); err != nil {
+	if err := stranger.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.Host().Addrs()}); err != nil {
 		t.Fatal(err)
 	}
 	s, err := stranger.NewStream(ctx, bob.PeerID(), protocol.ChatID)
@@ -256,7 +256,7 @@ func TestBadFramesResetOnlyThatStream(t *testing.T) {
 	if _, err := bob.AddContact(ctx, api.AddContact{Name: "mallory", PeerID: mallory.ID().String()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := mallory.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.host.Addrs()}); err != nil {
+	if err := mallory.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.Host().Addrs()}); err != nil {
 		t.Fatal(err)
 	}
 	valid := func() []byte {
@@ -345,7 +345,7 @@ func TestKeepsListenPortsAcrossRestarts(t *testing.T) {
 	first := openTestNode(t, id, dir, WithListen())
 	tcp := func(n *testNode) map[string]bool {
 		m := map[string]bool{}
-		for _, a := range n.host.Network().ListenAddresses() {
+		for _, a := range n.Host().Network().ListenAddresses() {
 			if _, err := a.ValueForProtocol(ma.P_TCP); err == nil {
 				m[a.String()] = true
 			}

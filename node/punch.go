@@ -33,7 +33,7 @@ func (n *Node) punchRetryLoop(ctx context.Context) {
 		}
 		now := time.Now()
 		for _, c := range n.roster.all() {
-			if !n.relayedOnly(c.peer) || n.id.ID > c.peer || n.deliv.busy(c.id) {
+			if !n.relayedOnly(c.peer) || n.id.ID > c.peer || n.net.deliv.busy(c.id) {
 				delete(next, c.peer)
 				delete(wait, c.peer)
 				continue
@@ -46,7 +46,7 @@ func (n *Node) punchRetryLoop(ctx context.Context) {
 				continue
 			}
 			n.log.Debug("relayed only: redialling to retry the hole punch", "peer", c.peer)
-			_ = n.host.Network().ClosePeer(c.peer)
+			_ = n.net.host.Network().ClosePeer(c.peer)
 			if err := n.connect(ctx, c); err != nil {
 				n.log.Debug("redial through the relay failed", "peer", c.peer, "err", err)
 			}
@@ -58,7 +58,7 @@ func (n *Node) punchRetryLoop(ctx context.Context) {
 
 // relayedOnly reports whether every connection to p runs through a relay.
 func (n *Node) relayedOnly(p peer.ID) bool {
-	conns := n.host.Network().ConnsToPeer(p)
+	conns := n.net.host.Network().ConnsToPeer(p)
 	if len(conns) == 0 {
 		return false
 	}

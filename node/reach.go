@@ -19,7 +19,7 @@ func (n *Node) connKind(p peer.ID, c network.Conn) api.ConnKind {
 	switch {
 	case isRelayed(ra):
 		return api.ConnRelayed
-	case n.punches.succeeded(p):
+	case n.net.punches.succeeded(p):
 		return api.ConnPunched
 	case isLAN(ra):
 		return api.ConnLAN

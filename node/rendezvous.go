@@ -38,7 +38,7 @@ func rendezvousCID(rv identity.Rendezvous, epoch int64) cid.Cid {
 func (n *Node) provideLoop(ctx context.Context) {
 	for {
 		wait := provideInterval
-		if n.dht.RoutingTable().Size() == 0 {
+		if n.net.dht.RoutingTable().Size() == 0 {
 			wait = 2 * time.Second // not joined yet: try again soon
 		} else {
 			n.provideAll(ctx)
@@ -72,7 +72,7 @@ func (n *Node) provideAll(ctx context.Context) {
 	n.eachContact(ctx, 4, func(ctx context.Context, c contact) {
 		for _, e := range epochs {
 			pctx, cancel := context.WithTimeout(ctx, time.Minute)
-			if err := n.dht.Provide(pctx, rendezvousCID(c.rv, e), true); err != nil {
+			if err := n.net.dht.Provide(pctx, rendezvousCID(c.rv, e), true); err != nil {
 				n.log.Debug("rendezvous announce failed", "peer", c.peer, "err", err)
 			}
 			cancel()
@@ -102,7 +102,7 @@ func (n *Node) find(ctx context.Context, c contact) (peer.AddrInfo, error) {
 	}
 	fctx, cancel := context.WithTimeout(ctx, findTimeout)
 	defer cancel()
-	p, err := n.dht.FindPeer(fctx, c.peer)
+	p, err := n.net.dht.FindPeer(fctx, c.peer)
 	if err != nil {
 		return peer.AddrInfo{}, fmt.Errorf("%w: %v", errNotFound, err)
 	}
@@ -120,18 +120,18 @@ const routingWait = 5 * time.Second
 // as offline for a whole backoff (seen as a 0.5-1 s mode of the cold
 // start through the DHT); the DHT's own repair of the table comes later.
 func (n *Node) awaitRoutingTable(ctx context.Context) {
-	if len(n.cfg.net.Bootstrap) == 0 || n.dht.RoutingTable().Size() > 0 {
+	if len(n.cfg.net.Bootstrap) == 0 || n.net.dht.RoutingTable().Size() > 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, routingWait)
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 	for _, b := range n.cfg.net.Bootstrap {
-		wg.Go(func() { _ = n.host.Connect(ctx, b) })
+		wg.Go(func() { _ = n.net.host.Connect(ctx, b) })
 	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for n.dht.RoutingTable().Size() == 0 {
+	for n.net.dht.RoutingTable().Size() == 0 {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
@@ -151,7 +151,7 @@ func (n *Node) findRendezvous(ctx context.Context, c contact) (peer.AddrInfo, er
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range n.dht.FindProvidersAsync(ctx, rendezvousCID(c.rv, e), 0) {
+			for p := range n.net.dht.FindProvidersAsync(ctx, rendezvousCID(c.rv, e), 0) {
 				if p.ID == c.peer {
 					select {
 					case found <- p:
@@ -165,7 +165,7 @@ func (n *Node) findRendezvous(ctx context.Context, c contact) (peer.AddrInfo, er
 	go func() { wg.Wait(); close(found) }()
 	for p := range found {
 		if len(p.Addrs) == 0 {
-			p.Addrs = n.host.Peerstore().Addrs(p.ID)
+			p.Addrs = n.net.host.Peerstore().Addrs(p.ID)
 		}
 		if len(p.Addrs) > 0 {
 			return p, nil

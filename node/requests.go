@@ -6,95 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"golang.org/x/time/rate"
 
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
 )
-
-const (
-	// maxPendingRequests bounds the requests waiting for a decision: a
-	// flood from fresh peer IDs pushes out the oldest, never grows disk.
-	maxPendingRequests = 100
-	requestTimeout     = 10 * time.Second
-	// Strangers get few requests each, and few in total; contacts are
-	// never rate-limited by this (they use the chat protocol).
-	requestsPerPeer   = rate.Limit(1.0 / 10) // one per 10 s
-	requestPeerBurst  = 3
-	requestsPerSecond = 20
-	requestBurst      = 50
-	limiterPeers      = 4096
-)
-
-// requestLimiter rate-limits contact requests per peer and in total, in
-// bounded memory (the per-peer table is forgotten when full).
-type requestLimiter struct {
-	mu     sync.Mutex
-	total  *rate.Limiter
-	byPeer map[peer.ID]*rate.Limiter
-}
-
-func newRequestLimiter() *requestLimiter {
-	return &requestLimiter{
-		total:  rate.NewLimiter(requestsPerSecond, requestBurst),
-		byPeer: map[peer.ID]*rate.Limiter{},
-	}
-}
-
-func (l *requestLimiter) allow(p peer.ID) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.byPeer[p]
-	if !ok {
-		if len(l.byPeer) >= limiterPeers {
-			clear(l.byPeer)
-		}
-		lim = rate.NewLimiter(requestsPerPeer, requestPeerBurst)
-		l.byPeer[p] = lim
-	}
-	return lim.Allow() && l.total.Allow()
-}
-
-// handleRequest serves /hiso/request/1.0.0: one small request from anyone
-// who is not blocked. A valid invite token makes the requester a contact
-// at once (the invite was the explicit act); anything else waits for the
-// user. Nothing else a stranger sends is ever accepted.
-func (n *Node) handleRequest(s network.Stream) {
-	p := s.Conn().RemotePeer()
-	defer s.Close()
-	if n.blocked.has(p) {
-		_ = s.Reset()
-		return
-	}
-	if n.checkPeerKey(p) != nil {
-		_ = s.Reset() // not an Ed25519 peer: no safety number, no rendezvous
-		return
-	}
-	_ = s.SetDeadline(time.Now().Add(requestTimeout))
-	_, isContact := n.roster.byPeer(p)
-	if !isContact && !n.limits.allow(p) { // contacts' retries are not a flood
-		_ = protocol.WriteReply(s, protocol.ReplyRateLimited)
-		return
-	}
-	req, err := protocol.ReadRequest(s)
-	if err != nil {
-		n.log.Info("contact request refused", "peer", p, "err", err)
-		_ = s.Reset()
-		return
-	}
-	status, err := n.receiveRequest(n.ctx, p, req)
-	if err != nil {
-		n.log.Warn("could not record a contact request", "peer", p, "err", err)
-		_ = s.Reset()
-		return
-	}
-	_ = protocol.WriteReply(s, status)
-}
 
 func (n *Node) receiveRequest(ctx context.Context, p peer.ID, req protocol.Request) (protocol.ReplyStatus, error) {
 	if c, ok := n.roster.byPeer(p); ok {
@@ -192,7 +111,7 @@ func (n *Node) nudge(ctx context.Context, c contact) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "request"), c.peer, protocol.RequestID)
+	s, err := n.net.host.NewStream(network.WithAllowLimitedConn(ctx, "request"), c.peer, protocol.RequestID)
 	if err != nil {
 		return
 	}
@@ -235,7 +154,7 @@ func (n *Node) sendOutRequest(ctx context.Context, c contact) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	s, err := n.host.NewStream(network.WithAllowLimitedConn(ctx, "request"), c.peer, protocol.RequestID)
+	s, err := n.net.host.NewStream(network.WithAllowLimitedConn(ctx, "request"), c.peer, protocol.RequestID)
 	if err != nil {
 		return fmt.Errorf("open request stream: %w", err)
 	}

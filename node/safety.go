@@ -41,4 +41,3 @@ func (n *Node) Verify(ctx context.Context, name string) (api.Safety, error) {
 	s.Verified = true
 	return s, nil
 }
-

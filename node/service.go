@@ -24,10 +24,11 @@ const maxNameLen = 64
 // Identity returns this device's peer ID and the addresses others can dial.
 func (n *Node) Identity(context.Context) (api.Identity, error) {
 	id := api.Identity{PeerID: n.id.ID.String(), Addrs: []string{}}
-	if n.host == nil {
-		return id, nil
+	nt, err := n.network()
+	if err != nil {
+		return id, nil // no addresses to give while offline
 	}
-	for _, a := range n.host.Addrs() {
+	for _, a := range nt.host.Addrs() {
 		id.Addrs = append(id.Addrs, a.String()+"/p2p/"+id.PeerID)
 	}
 	return id, nil
@@ -69,7 +70,7 @@ func (n *Node) AddContact(ctx context.Context, req api.AddContact) (api.Contact,
 		return api.Contact{}, err
 	}
 	n.roster.put(c)
-	if n.host != nil {
+	if _, err := n.network(); err == nil {
 		n.adopt(c)
 		n.goFunc(func(ctx context.Context) { _ = n.connect(ctx, c) })
 		n.kickProvide()
@@ -166,8 +167,10 @@ func (n *Node) apiContact(ctx context.Context, sc store.Contact) (api.Contact, e
 	if c.Addrs == nil {
 		c.Addrs = []string{}
 	}
-	if rc, ok := n.roster.named(sc.Name); ok && n.host != nil {
-		c.Online = isConnected(n.host, rc.peer)
+	if rc, ok := n.roster.named(sc.Name); ok {
+		if nt, err := n.network(); err == nil {
+			c.Online = isConnected(nt.host, rc.peer)
+		}
 	}
 	return c, nil
 }
@@ -211,13 +214,13 @@ func (n *Node) Send(ctx context.Context, req api.Send) ([]api.Message, error) {
 		out[i] = apiMessage(c.name, m)
 		n.events.publish(api.Event{Type: api.EventMessage, Contact: c.name, Message: &out[i]})
 	}
-	if n.deliv != nil {
+	if nt, err := n.network(); err == nil {
 		evs := make([]store.OutEvent, len(ms))
 		for i := range ms {
 			m := &ms[i]
 			evs[i] = store.OutEvent{ID: m.ID, ContactID: c.id, Seq: m.Seq, Kind: store.EventText, Message: m, QueuedAt: m.SentAt}
 		}
-		n.deliv.wakeWith(c.id, evs)
+		nt.deliv.wakeWith(c.id, evs)
 	}
 	return out, nil
 }
@@ -265,19 +268,20 @@ func (n *Node) History(ctx context.Context, name string, limit int) ([]api.Messa
 func (n *Node) Status(ctx context.Context) (api.Status, error) {
 	st := api.Status{PeerID: n.id.ID.String(), Owner: api.OwnerNone, Listening: []string{}, Relays: []string{},
 		Contacts: []api.ContactStatus{}, Reachability: api.ReachUnknown}
-	if n.host != nil {
+	nt, nerr := n.network()
+	if nerr == nil {
 		st.Owner = n.cfg.owner
-		for _, a := range n.host.Network().ListenAddresses() {
+		for _, a := range nt.host.Network().ListenAddresses() {
 			st.Listening = append(st.Listening, a.String())
 		}
-		for _, a := range n.host.Addrs() {
+		for _, a := range nt.host.Addrs() {
 			if isRelayed(a) {
 				st.Relays = append(st.Relays, a.String())
 			}
 		}
 		st.Reachability = n.reachability()
-		if n.dht != nil {
-			st.DHTPeers = n.dht.RoutingTable().Size()
+		if nt.dht != nil {
+			st.DHTPeers = nt.dht.RoutingTable().Size()
 		}
 	}
 	cs, err := n.store.Contacts(ctx)
@@ -290,12 +294,12 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 			return st, err
 		}
 		cst := api.ContactStatus{Name: sc.Name, PeerID: sc.PeerID, Queued: q}
-		if rc, ok := n.roster.named(sc.Name); ok && n.host != nil {
-			if c := bestConn(n.host.Network().ConnsToPeer(rc.peer)); c != nil {
+		if rc, ok := n.roster.named(sc.Name); ok && nerr == nil {
+			if c := bestConn(nt.host.Network().ConnsToPeer(rc.peer)); c != nil {
 				cst.Online = true
 				cst.RemoteAddr = c.RemoteMultiaddr().String()
 				cst.Kind = n.connKind(rc.peer, c)
-				if rtt := n.host.Peerstore().LatencyEWMA(rc.peer); rtt > 0 {
+				if rtt := nt.host.Peerstore().LatencyEWMA(rc.peer); rtt > 0 {
 					cst.RTTMillis = float64(rtt.Microseconds()) / 1000
 				}
 			}
@@ -308,44 +312,4 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 // Events streams node events until ctx ends or the node closes.
 func (n *Node) Events(ctx context.Context) (<-chan api.Event, error) {
 	return n.events.subscribe(ctx), nil
-}
-
-// apiStates and apiKinds map what the store keeps to what the API says.
-var (
-	apiStates = map[store.State]api.State{store.Queued: api.StateQueued, store.Sent: api.StateSent,
-		store.Delivered: api.StateDelivered, store.Read: api.StateRead, store.Failed: api.StateFailed}
-	apiKinds = map[store.Kind]api.Kind{store.KindText: api.KindText, store.KindTimerSet: api.KindTimer,
-		store.KindDeleted: api.KindDeleted, store.KindCleared: api.KindCleared, store.KindVerified: api.KindVerified}
-)
-
-func apiMessage(contactName string, m store.Message) api.Message {
-	from := api.FromMe
-	if m.Dir == store.Incoming {
-		from = contactName
-	}
-	am := api.Message{
-		ID:           m.ID.String(),
-		Contact:      contactName,
-		From:         from,
-		Text:         m.Text,
-		State:        apiStates[m.State],
-		Seq:          m.Seq,
-		SentAt:       m.SentAt,
-		ReceivedAt:   m.ReceivedAt,
-		Kind:         apiKinds[m.Kind],
-		Data:         m.Data,
-		TimerSeconds: int64(m.Timer / time.Second),
-	}
-	if m.ReplyTo != (store.MessageID{}) {
-		am.ReplyTo = m.ReplyTo.String()
-	}
-	if !m.ReadAt.IsZero() {
-		t := m.ReadAt
-		am.ReadAt = &t
-	}
-	if !m.ExpiresAt.IsZero() {
-		t := m.ExpiresAt
-		am.ExpiresAt = &t
-	}
-	return am
 }
