@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/routing"
 
 	"github.com/hiso-chat/hiso/identity"
+	"github.com/hiso-chat/hiso/internal/testutil"
 	"github.com/hiso-chat/hiso/node"
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/store"
@@ -243,18 +244,13 @@ func (d *privateDHT) clientConfig() node.NetConfig {
 // waitDHTPeers waits until n's routing table is not empty.
 func waitDHTPeers(tb testing.TB, n *hnode) {
 	tb.Helper()
-	for stop := time.Now().Add(deadline); ; time.Sleep(20 * time.Millisecond) {
+	testutil.WaitFor(tb, deadline, func() (bool, string) {
 		st, err := n.Status(context.Background())
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if st.DHTPeers > 0 {
-			return
-		}
-		if time.Now().After(stop) {
-			tb.Fatal("no DHT peers")
-		}
-	}
+		return st.DHTPeers > 0, "no DHT peers"
+	})
 }
 
 // BenchmarkColdStartDHT: as BenchmarkColdStart, but the sender knows only

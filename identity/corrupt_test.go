@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/hiso-chat/hiso/internal/testutil"
 )
 
 // stubKDF replaces kdf for the test. If cheapOnly, parameters costlier
@@ -17,15 +19,13 @@ import (
 // AEAD's additional data). It returns a pointer to the call count.
 func stubKDF(t *testing.T, cheapOnly bool) *int {
 	var calls int
-	orig := kdf
-	t.Cleanup(func() { kdf = orig })
-	kdf = func(pass, salt []byte, tm, mem uint32, thr uint8, n uint32) []byte {
+	testutil.Replace(t, &kdf, func(pass, salt []byte, tm, mem uint32, thr uint8, n uint32) []byte {
 		calls++
 		if cheapOnly && uint64(tm)*uint64(mem) > fuzzMaxCost {
 			return make([]byte, n)
 		}
 		return argon2.IDKey(pass, salt, tm, mem, thr, n)
-	}
+	})
 	return &calls
 }
 

@@ -13,6 +13,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/hiso-chat/hiso/identity"
+	"github.com/hiso-chat/hiso/internal/testutil"
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
 	"github.com/hiso-chat/hiso/store"
@@ -70,12 +71,9 @@ func TestStreamLingersAndSurvivesRestart(t *testing.T) {
 	}
 	c, _ := alice.roster.named("bob")
 	// The worker turns idle just after it publishes "delivered".
-	for i := 0; alice.net.deliv.busy(c.id); i++ {
-		if i == 200 {
-			t.Fatal("the worker holding an idle stream counts as busy")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 2*time.Second, func() (bool, string) {
+		return !alice.net.deliv.busy(c.id), "the worker holding an idle stream counts as busy"
+	})
 	send("two")
 	waitHistory(t, alice, "bob", allState(2, api.FromMe, api.StateDelivered))
 	if n := chatStreams(alice, bob); n != 1 {

@@ -2,11 +2,13 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/hiso-chat/hiso/internal/testutil"
 	"github.com/hiso-chat/hiso/node/api"
 )
 
@@ -100,15 +102,13 @@ func TestRendezvousProviders(t *testing.T) {
 	bob.provideAll(ctx)
 	c, _ := alice.roster.named("bob")
 	var info peer.AddrInfo
-	var err error
-	for range 20 {
-		if info, err = alice.findRendezvous(ctx, c); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil || info.ID != bob.PeerID() || len(info.Addrs) == 0 {
-		t.Fatalf("alice did not find bob under their rendezvous key: %v %+v", err, info)
+	testutil.WaitFor(t, 5*time.Second, func() (bool, string) {
+		var err error
+		info, err = alice.findRendezvous(ctx, c)
+		return err == nil, fmt.Sprintf("alice did not find bob under their rendezvous key: %v", err)
+	})
+	if info.ID != bob.PeerID() || len(info.Addrs) == 0 {
+		t.Fatalf("alice did not find bob under their rendezvous key: %+v", info)
 	}
 	// Carol has bob as a contact too, but bob does not have her: bob never
 	// announces under the carol-bob key.
@@ -134,18 +134,12 @@ func TestLearnsContactAddresses(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitHistory(t, bob, "alice", allState(1, api.FromMe, api.StateDelivered))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.WaitFor(t, 10*time.Second, func() (bool, string) {
 		cs, err := alice.st.Contacts(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(cs[0].Addrs) > 0 && cs[0].Addrs[0] == bob.Host().Addrs()[0].String() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alice's record of bob: %v; bob listens on %v", cs[0].Addrs, bob.Host().Addrs())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(cs[0].Addrs) > 0 && cs[0].Addrs[0] == bob.Host().Addrs()[0].String(),
+			fmt.Sprintf("alice's record of bob: %v; bob listens on %v", cs[0].Addrs, bob.Host().Addrs())
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hiso-chat/hiso/identity"
+	"github.com/hiso-chat/hiso/internal/testutil"
 	"github.com/hiso-chat/hiso/node/api"
 )
 
@@ -73,13 +74,9 @@ func TestReceiverDiskFull(t *testing.T) {
 	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: texts}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(logs.String(), "disk") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if !strings.Contains(logs.String(), "disk is full") {
-		t.Fatalf("bob's log does not say the disk is full:\n%s", logs.String())
-	}
+	testutil.WaitFor(t, 20*time.Second, func() (bool, string) {
+		return strings.Contains(logs.String(), "disk is full"), "bob's log does not say the disk is full:\n" + logs.String()
+	})
 	h, _ := alice.History(ctx, "bob", 0)
 	undelivered := 0
 	for _, m := range h {

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/hiso-chat/hiso/identity"
+	"github.com/hiso-chat/hiso/internal/testutil"
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
 )
@@ -61,34 +62,23 @@ func TestInviteMakesContactsOnBothSides(t *testing.T) {
 
 func waitContact(t *testing.T, n *testNode, name string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, ok := n.roster.named(name); ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never became a contact", name)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 20*time.Second, func() (bool, string) {
+		_, ok := n.roster.named(name)
+		return ok, name + " never became a contact"
+	})
 }
 
 func waitRequests(t *testing.T, n *testNode, want int) []api.Request {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		rs, err := n.Requests(context.Background())
-		if err != nil {
+	var rs []api.Request
+	testutil.WaitFor(t, 20*time.Second, func() (bool, string) {
+		var err error
+		if rs, err = n.Requests(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if len(rs) == want {
-			return rs
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d requests, want %d: %+v", len(rs), want, rs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return len(rs) == want, fmt.Sprintf("%d requests, want %d: %+v", len(rs), want, rs)
+	})
+	return rs
 }
 
 func TestExpiredAndForgedTokensWaitAsRequests(t *testing.T) {
@@ -339,19 +329,13 @@ func TestAcceptWakesAndDeclineSticks(t *testing.T) {
 	}
 	// Carol keeps retrying every 100 ms (most of it rate-limited): she must
 	// not come back, and once a retry gets through she is told to stop.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testutil.WaitFor(t, 30*time.Second, func() (bool, string) {
 		if rs, _ := alice.Requests(ctx); len(rs) != 0 {
 			t.Fatalf("a declined request came back: %+v", rs)
 		}
-		if r, _ := carol.pendingOutRequest(ctx, alice.PeerID()); r == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("carol still holds her request 30 s after being declined")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		r, _ := carol.pendingOutRequest(ctx, alice.PeerID())
+		return r == nil, "carol still holds her request 30 s after being declined"
+	})
 }
 
 // A contact whose key is not Ed25519 is refused before anything is stored.

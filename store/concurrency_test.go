@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hiso-chat/hiso/internal/testutil"
 )
 
 func TestConcurrency(t *testing.T) {
@@ -316,13 +318,12 @@ func TestReadsAreSnapshots(t *testing.T) {
 	}
 	cleared := make(chan error, 1)
 	var once sync.Once
-	testHookRowsRead = func() {
+	testutil.Replace(t, &testHookRowsRead, func() {
 		once.Do(func() {
 			go func() { cleared <- s.ClearForBoth(ctx, a.ID, time.Now()) }()
 			time.Sleep(100 * time.Millisecond) // room for the clear to commit, if it can
 		})
-	}
-	defer func() { testHookRowsRead = nil }()
+	})
 	h, err := s.History(ctx, a.ID, 0)
 	if err != nil {
 		t.Fatalf("History during a clear: %v", err)

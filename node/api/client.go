@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Client talks to the owner of a home over its Unix socket.
@@ -58,6 +59,13 @@ func (c *Client) Contacts(ctx context.Context) (v []Contact, err error) {
 }
 
 func (c *Client) Send(ctx context.Context, req Send) (v []Message, err error) {
+	// JSON cannot carry invalid UTF-8 (it would arrive as U+FFFD and be
+	// sent), so refuse it here as the owner would.
+	for i, t := range req.Texts {
+		if !utf8.ValidString(t) {
+			return nil, fmt.Errorf("%w: message %d is not valid UTF-8", ErrInvalid, i+1)
+		}
+	}
 	err = c.do(ctx, "POST", "/v1/send", req, &v)
 	return
 }

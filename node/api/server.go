@@ -122,14 +122,10 @@ func byName(param string, f func(context.Context, string) error) http.HandlerFun
 
 func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := 50
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n <= 0 || n > 1000 {
-			writeError(w, fmt.Errorf("%w: limit is 1 to 1000", ErrInvalid))
-			return
-		}
-		limit = n
+	limit, err := queryLimit(r)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	v, err := h.svc.Search(r.Context(), q.Get("contact"), q.Get("q"), limit)
 	reply(w, v, err)
@@ -174,17 +170,27 @@ func (h *handler) send(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) history(w http.ResponseWriter, r *http.Request) {
-	limit := 0
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			writeError(w, fmt.Errorf("%w: limit must be a non-negative number", ErrInvalid))
-			return
-		}
-		limit = n
+	limit, err := queryLimit(r)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	v, err := h.svc.History(r.Context(), r.PathValue("name"), limit)
 	reply(w, v, err)
+}
+
+// queryLimit reads ?limit= of history and search: absent or 0 means all,
+// as the Service methods take it.
+func queryLimit(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%w: limit must be a non-negative number", ErrInvalid)
+	}
+	return n, nil
 }
 
 func (h *handler) status(w http.ResponseWriter, r *http.Request) {
