@@ -25,10 +25,7 @@ func (m *Model) submit() tea.Cmd {
 		return m.setNote("this is a contact request: /accept or /decline it, or pick a contact to write to", true)
 	}
 	if m.current == "" {
-		if m.sec != nil {
-			return m.setNote("add a contact first: /invite YOURNAME makes a link, /add LINK uses one", true)
-		}
-		return m.setNote("add a contact first: /add NAME PEERID [ADDR...]", true)
+		return m.setNote("add a contact first: /invite YOURNAME makes a link, /add LINK uses one", true)
 	}
 	m.input.Reset()
 	delete(m.drafts, m.current)
@@ -71,16 +68,13 @@ func (m *Model) command(line string) tea.Cmd {
 		m.status, m.statusErr = nil, ""
 		return m.loadStatus()
 	case "add":
-		if (len(args) > 0 && isLink(args[0])) || (len(args) == 0 && m.sec != nil) {
+		if (len(args) > 0 && isLink(args[0])) || len(args) == 0 {
 			cmd, _ := m.secretCommand(name, args, line)
 			return cmd
 		}
 		if len(args) < 2 {
 			m.input.SetValue(line)
-			if m.sec != nil {
-				return m.setNote("usage: /add LINK [NAME] [as YOURNAME]  or  /add NAME PEERID [ADDR...]", true)
-			}
-			return m.setNote("usage: /add NAME PEERID [ADDR...]  (PEERID may be a full /ip4/…/p2p/… address)", true)
+			return m.setNote("usage: /add LINK [NAME] [as YOURNAME]  or  /add NAME PEERID [ADDR...]", true)
 		}
 		return m.addContact(api.AddContact{Name: args[0], PeerID: args[1], Addrs: args[2:]})
 	case "reply", "r":

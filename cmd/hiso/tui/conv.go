@@ -240,12 +240,8 @@ func (m *Model) selectedDetails() string {
 	case x.TimerSeconds > 0:
 		life = " · self-destructs " + fmtSecs(x.TimerSeconds) + " after it is read"
 	}
-	del := ""
-	if m.sec != nil {
-		del = " · d deletes"
-	}
 	if x.From == "me" {
-		return "you, " + at + " — " + stateWords(x.State) + life + del
+		return "you, " + at + " — " + stateWords(x.State) + life + " · d deletes"
 	}
-	return cleanLine(x.From) + ", " + at + " — received" + life + del
+	return cleanLine(x.From) + ", " + at + " — received" + life + " · d deletes"
 }

@@ -23,8 +23,7 @@ const (
 // fixedNow is Monday 23 November 2026, 15:00 UTC.
 var fixedNow = time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 
-// fakeSvc is an in-memory api.Service and api.Service whose event stream
-// the test drives.
+// fakeSvc is an in-memory api.Service whose event stream the test drives.
 type fakeSvc struct {
 	mu          sync.Mutex
 	contacts    []api.Contact
@@ -145,18 +144,13 @@ type harness struct {
 	clock   time.Time // what the model's (and the fake's) clock says
 }
 
+// newHarness drives a model of f.
 func newHarness(t *testing.T, f *fakeSvc, opts Options) *harness {
-	t.Helper()
-	return newHarnessSvc(t, f, f, opts)
-}
-
-// newHarnessSvc drives a model of svc (f, or f wrapped).
-func newHarnessSvc(t *testing.T, f *fakeSvc, svc api.Service, opts Options) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	h := &harness{t: t, f: f, clock: fixedNow}
-	h.m = NewModel(ctx, svc, opts)
+	h.m = NewModel(ctx, f, opts)
 	h.m.now = func() time.Time { return h.clock }
 	f.now = h.m.now
 	h.m.loc = time.UTC

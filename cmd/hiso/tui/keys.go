@@ -120,7 +120,7 @@ func (m *Model) convKey(k tea.KeyPressMsg) tea.Cmd {
 		m.openOverlay(overlayHelp)
 		return nil
 	case "d", "delete":
-		if m.msgSel >= 0 && m.sec != nil {
+		if m.msgSel >= 0 {
 			c, cmd := m.needContact("delete")
 			if cmd != nil {
 				return cmd

@@ -47,7 +47,6 @@ const noteTTL = 10 * time.Second
 type Model struct {
 	ctx context.Context
 	svc api.Service
-	sec api.Service // nil: the service has no secret-chat half
 	st  styles
 
 	width, height int
@@ -243,10 +242,8 @@ func (m *Model) typed(v string) tea.Cmd {
 		return nil
 	}
 	m.typingSent[c] = now
-	return m.secretCall(func(sec api.Service) tea.Msg {
-		ctx, cancel := m.call()
-		defer cancel()
-		_ = sec.Typing(ctx, c) // a hint: nothing to tell the user if it fails
+	return m.do(func(ctx context.Context) tea.Msg {
+		_ = m.svc.Typing(ctx, c) // a hint: nothing to tell the user if it fails
 		return nil
 	})
 }
@@ -303,8 +300,6 @@ func (m *Model) setPlaceholder() {
 		m.input.Placeholder = "/accept adds " + cleanLine(m.requests[m.reqSel].Name) + " · /decline · /block"
 	case m.current != "":
 		m.input.Placeholder = "Message " + cleanLine(m.current) + " — Enter sends, Alt+Enter adds a line"
-	case m.sec != nil:
-		m.input.Placeholder = noContactPlaceholderSecret
 	default:
 		m.input.Placeholder = noContactPlaceholder
 	}

@@ -4,6 +4,7 @@ package tui
 // pruning what expired, and the countdown.
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -64,9 +65,6 @@ func (m *Model) visibleMsgs() map[int]bool {
 // screen: not more than once a second per conversation, and once per
 // message.
 func (m *Model) maybeRead(vis map[int]bool) tea.Cmd {
-	if m.sec == nil {
-		return nil
-	}
 	name := m.current
 	if len(vis) == 0 {
 		return nil
@@ -100,10 +98,8 @@ func (m *Model) maybeRead(vis map[int]bool) tea.Cmd {
 	for _, id := range fresh { // Read marks the whole conversation
 		asked[id] = true
 	}
-	return m.secretCall(func(sec api.Service) tea.Msg {
-		ctx, cancel := m.call()
-		defer cancel()
-		n, err := sec.Read(ctx, name)
+	return m.do(func(ctx context.Context) tea.Msg {
+		n, err := m.svc.Read(ctx, name)
 		return readMsg{name, n, err}
 	})
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -80,18 +81,13 @@ type confirmState struct {
 // openInvite opens the invite overlay and asks for a link that shows
 // myName ("a hiso user" when empty) to whoever uses it.
 func (m *Model) openInvite(myName string) tea.Cmd {
-	if m.sec == nil {
-		return nil
-	}
 	if myName == "" {
 		myName = "a hiso user"
 	}
 	m.invite = nil
 	m.openOverlay(overlayInvite)
-	return m.secretCall(func(sec api.Service) tea.Msg {
-		ctx, cancel := m.call()
-		defer cancel()
-		inv, err := sec.Invite(ctx, api.NewInvite{Name: myName})
+	return m.do(func(ctx context.Context) tea.Msg {
+		inv, err := m.svc.Invite(ctx, api.NewInvite{Name: myName})
 		return inviteMsg{inv, err}
 	})
 }
@@ -99,9 +95,6 @@ func (m *Model) openInvite(myName string) tea.Cmd {
 // refreshRequests lists the contact requests, folding overlapping calls
 // like refreshContacts.
 func (m *Model) refreshRequests() tea.Cmd {
-	if m.sec == nil {
-		return nil
-	}
 	if m.requestsInFlight {
 		m.requestsDirty = true
 		return nil
@@ -110,7 +103,7 @@ func (m *Model) refreshRequests() tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := m.call()
 		defer cancel()
-		list, err := m.sec.Requests(ctx)
+		list, err := m.svc.Requests(ctx)
 		return requestsMsg{list, err}
 	}
 }
@@ -250,19 +243,6 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 			m.setNote("blocked "+cleanLine(msg.who)+": it can no longer reach this device", false))
 	}
 	return tea.Batch(cmds...)
-}
-
-// secretCall runs a call of the secret-chat half in a Cmd.
-func (m *Model) secretCall(f func(sec api.Service) tea.Msg) tea.Cmd {
-	sec := m.sec
-	return func() tea.Msg { return f(sec) }
-}
-
-func (m *Model) needSecret(cmd string) tea.Cmd {
-	if m.sec != nil {
-		return nil
-	}
-	return m.setNote("/"+cmd+" needs a newer daemon: this one has no secret-chat support", true)
 }
 
 // needContact is the contact a command acts on: the one on screen.

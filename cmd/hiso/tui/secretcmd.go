@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -16,9 +17,6 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 	case "invite", "add", "accept", "decline", "block", "timer", "delete", "clear", "verify", "search":
 	default:
 		return nil, false
-	}
-	if cmd := m.needSecret(name); cmd != nil {
-		return cmd, true
 	}
 	back := func(usage string) tea.Cmd { // a mistyped command comes back to fix
 		m.input.SetValue(line)
@@ -42,10 +40,8 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 			}
 		}
 		req.Name = strings.Join(rest, " ")
-		return m.secretCall(func(sec api.Service) tea.Msg {
-			ctx, cancel := m.call()
-			defer cancel()
-			c, err := sec.AddByInvite(ctx, req)
+		return m.do(func(ctx context.Context) tea.Msg {
+			c, err := m.svc.AddByInvite(ctx, req)
 			return decidedMsg{what: "add", who: c.Name, c: c, err: err}
 		}), true
 	case "accept", "decline":
@@ -61,14 +57,12 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 			}
 			who, shown = r.PeerID, r.Name
 		}
-		return m.secretCall(func(sec api.Service) tea.Msg {
-			ctx, cancel := m.call()
-			defer cancel()
+		return m.do(func(ctx context.Context) tea.Msg {
 			if name == "accept" {
-				c, err := sec.Accept(ctx, who, api.Decide{})
+				c, err := m.svc.Accept(ctx, who, api.Decide{})
 				return decidedMsg{what: name, who: shown, c: c, err: err}
 			}
-			return decidedMsg{what: name, who: shown, err: sec.Decline(ctx, who)}
+			return decidedMsg{what: name, who: shown, err: m.svc.Decline(ctx, who)}
 		}), true
 	case "block":
 		who := strings.Join(args, " ")
@@ -85,10 +79,8 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 		m.confirm = &confirmState{
 			prompt: fmt.Sprintf("Block %s? They can no longer reach this device. y/n", cleanLine(shown)),
 			yes: func() tea.Cmd {
-				return m.secretCall(func(sec api.Service) tea.Msg {
-					ctx, cancel := m.call()
-					defer cancel()
-					return decidedMsg{what: "block", who: shown, err: sec.Block(ctx, who)}
+				return m.do(func(ctx context.Context) tea.Msg {
+					return decidedMsg{what: "block", who: shown, err: m.svc.Block(ctx, who)}
 				})
 			},
 		}
@@ -106,10 +98,8 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 			m.input.SetValue(line)
 			return m.setNote(err.Error(), true), true
 		}
-		return m.secretCall(func(sec api.Service) tea.Msg {
-			ctx, cancel := m.call()
-			defer cancel()
-			line, err := sec.SetTimer(ctx, c, api.SetTimer{Seconds: secs})
+		return m.do(func(ctx context.Context) tea.Msg {
+			line, err := m.svc.SetTimer(ctx, c, api.SetTimer{Seconds: secs})
 			return timerSetMsg{c, secs, line, err}
 		}), true
 	case "delete":
@@ -126,10 +116,8 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 		m.confirm = &confirmState{
 			prompt: fmt.Sprintf("Clear the whole history with %s, on both devices? y/n", cleanLine(c)),
 			yes: func() tea.Cmd {
-				return m.secretCall(func(sec api.Service) tea.Msg {
-					ctx, cancel := m.call()
-					defer cancel()
-					return clearedMsg{c, sec.Clear(ctx, c)}
+				return m.do(func(ctx context.Context) tea.Msg {
+					return clearedMsg{c, m.svc.Clear(ctx, c)}
 				})
 			},
 		}
@@ -141,10 +129,8 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 		}
 		m.safety = nil
 		m.openOverlay(overlayVerify)
-		return m.secretCall(func(sec api.Service) tea.Msg {
-			ctx, cancel := m.call()
-			defer cancel()
-			s, err := sec.Safety(ctx, c)
+		return m.do(func(ctx context.Context) tea.Msg {
+			s, err := m.svc.Safety(ctx, c)
 			return safetyMsg{s, err}
 		}), true
 	case "search":
@@ -154,10 +140,8 @@ func (m *Model) secretCommand(name string, args []string, line string) (tea.Cmd,
 		}
 		m.searchQuery, m.results, m.resultSel, m.searching = q, nil, -1, true
 		m.openOverlay(overlaySearch)
-		return m.secretCall(func(sec api.Service) tea.Msg {
-			ctx, cancel := m.call()
-			defer cancel()
-			list, err := sec.Search(ctx, "", q, searchLimit)
+		return m.do(func(ctx context.Context) tea.Msg {
+			list, err := m.svc.Search(ctx, "", q, searchLimit)
 			return searchMsg{q, list, err}
 		}), true
 	}
@@ -178,10 +162,8 @@ func (m *Model) askDelete(c string) tea.Cmd {
 	m.confirm = &confirmState{
 		prompt: fmt.Sprintf("Delete this message for you and %s? y/n", cleanLine(c)),
 		yes: func() tea.Cmd {
-			return m.secretCall(func(sec api.Service) tea.Msg {
-				ctx, cancel := m.call()
-				defer cancel()
-				n, err := sec.Delete(ctx, c, api.DeleteMessages{IDs: []string{id}})
+			return m.do(func(ctx context.Context) tea.Msg {
+				n, err := m.svc.Delete(ctx, c, api.DeleteMessages{IDs: []string{id}})
 				return deletedMsg{c, n, err}
 			})
 		},
@@ -196,10 +178,8 @@ func (m *Model) verifyNow() tea.Cmd {
 	}
 	c := m.safety.Contact
 	m.overlay = overlayNone
-	return m.secretCall(func(sec api.Service) tea.Msg {
-		ctx, cancel := m.call()
-		defer cancel()
-		s, err := sec.Verify(ctx, c)
+	return m.do(func(ctx context.Context) tea.Msg {
+		s, err := m.svc.Verify(ctx, c)
 		return verifiedMsg{s, err}
 	})
 }
