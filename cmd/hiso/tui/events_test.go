@@ -16,7 +16,7 @@ func TestEventUpdatesState(t *testing.T) {
 	if l := strings.TrimRight(h.line("ping"), " "); !strings.HasSuffix(l, "◷") {
 		t.Fatalf("line = %q, want queued", l)
 	}
-	sent.State = "delivered"
+	sent.State = api.StateDelivered
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &sent})
 	if l := strings.TrimRight(h.line("ping"), " "); !strings.HasSuffix(l, "✓✓") {
 		t.Errorf("after the event line = %q, want delivered", l)
@@ -24,7 +24,7 @@ func TestEventUpdatesState(t *testing.T) {
 	if n := strings.Count(h.screen(), "ping"); n != 1 {
 		t.Errorf("message shown %d times", n)
 	}
-	reply := msgAt("r1", "alice", "alice", "pong", "delivered", fixedNow)
+	reply := msgAt("r1", "alice", "alice", "pong", api.StateDelivered, fixedNow)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &reply})
 	if l := h.line("pong"); !strings.Contains(l, "alice") {
 		t.Errorf("reply line = %q", l)
@@ -36,8 +36,8 @@ func TestEventUpdatesState(t *testing.T) {
 
 func TestIncomingBumpsUnread(t *testing.T) {
 	h := newHarness(t, newFake(), Options{NoColor: true})
-	in1 := msgAt("i1", "bob", "bob", "first", "delivered", fixedNow)
-	in2 := msgAt("i2", "bob", "bob", "second", "delivered", fixedNow)
+	in1 := msgAt("i1", "bob", "bob", "first", api.StateDelivered, fixedNow)
+	in2 := msgAt("i2", "bob", "bob", "second", api.StateDelivered, fixedNow)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "bob", Message: &in1})
 	if l := h.contactRow("bob"); strings.Join(strings.Fields(l), " ") != "○ bob 1 ◷2" {
 		t.Errorf("bob row = %q, want 1 unread", l)
@@ -83,7 +83,7 @@ func TestReconnect(t *testing.T) {
 	}
 	h.mustNotShow("disconnected")
 	h.mustShow("carol") // missed changes are reloaded
-	x := msgAt("after", "alice", "alice", "back again", "delivered", fixedNow)
+	x := msgAt("after", "alice", "alice", "back again", api.StateDelivered, fixedNow)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &x})
 	h.mustShow("back again")
 }

@@ -25,7 +25,7 @@ func (f *fakeSvc) line(name, from string, kind api.Kind, data string) api.Messag
 	f.nextID++
 	now := f.now()
 	return api.Message{ID: fmt.Sprintf("sys%d", f.nextID), Contact: name, From: from, Kind: kind, Data: data,
-		State: "delivered", SentAt: now, ReceivedAt: now}
+		State: api.StateDelivered, SentAt: now, ReceivedAt: now}
 }
 
 func (f *fakeSvc) contactAt(name string) int {
@@ -123,12 +123,12 @@ func (f *fakeSvc) Read(_ context.Context, name string) (api.Count, error) {
 	now := f.now()
 	n := 0
 	for i, x := range f.hist[name] {
-		if x.From == "me" || !isText(x) || x.ReadAt != nil {
+		if x.From == api.FromMe || !isText(x) || x.ReadAt != nil {
 			continue
 		}
 		t := now
 		f.hist[name][i].ReadAt = &t
-		f.hist[name][i].State = "read"
+		f.hist[name][i].State = api.StateRead
 		if x.TimerSeconds > 0 {
 			e := now.Add(time.Duration(x.TimerSeconds) * time.Second)
 			f.hist[name][i].ExpiresAt = &e
@@ -148,7 +148,7 @@ func (f *fakeSvc) SetTimer(_ context.Context, name string, req api.SetTimer) (ap
 	if i := f.contactAt(name); i >= 0 {
 		f.contacts[i].TimerSeconds = req.Seconds
 	}
-	x := f.line(name, "me", "timer", strconv.FormatInt(req.Seconds, 10))
+	x := f.line(name, api.FromMe, api.KindTimer, strconv.FormatInt(req.Seconds, 10))
 	f.hist[name] = append(f.hist[name], x)
 	return x, nil
 }
@@ -171,7 +171,7 @@ func (f *fakeSvc) Delete(_ context.Context, name string, req api.DeleteMessages)
 		}
 	}
 	n := len(f.hist[name]) - len(keep)
-	f.hist[name] = append(keep, f.line(name, "me", "deleted", strconv.Itoa(n)))
+	f.hist[name] = append(keep, f.line(name, api.FromMe, api.KindDeleted, strconv.Itoa(n)))
 	return api.Count{Count: n}, nil
 }
 
@@ -182,7 +182,7 @@ func (f *fakeSvc) Clear(_ context.Context, name string) error {
 	if f.secretErr != nil {
 		return f.secretErr
 	}
-	f.hist[name] = []api.Message{f.line(name, "me", "cleared", "")}
+	f.hist[name] = []api.Message{f.line(name, api.FromMe, api.KindCleared, "")}
 	return nil
 }
 
@@ -223,7 +223,7 @@ func (f *fakeSvc) Verify(_ context.Context, name string) (api.Safety, error) {
 		return api.Safety{}, api.ErrNoSuchContact
 	}
 	f.contacts[i].Verified = true
-	f.hist[name] = append(f.hist[name], f.line(name, "me", "verified", ""))
+	f.hist[name] = append(f.hist[name], f.line(name, api.FromMe, api.KindVerified, ""))
 	return api.Safety{Contact: name, Number: testSafety, Verified: true}, nil
 }
 

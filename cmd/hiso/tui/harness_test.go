@@ -61,9 +61,9 @@ func newFake() *fakeSvc {
 			{Name: "bob", PeerID: bobPeer, Queued: 2},
 		},
 		hist: map[string][]api.Message{},
-		status: api.Status{PeerID: myPeer, Owner: "daemon", Reachability: "private", DHTPeers: 17,
+		status: api.Status{PeerID: myPeer, Owner: "daemon", Reachability: api.ReachPrivate, DHTPeers: 17,
 			Relays:   []string{"/ip4/198.51.100.7/tcp/4001/p2p/12D3KooWRelay"},
-			Contacts: []api.ContactStatus{{Name: "alice", Online: true, Kind: "hole-punched", RTTMillis: 42}}},
+			Contacts: []api.ContactStatus{{Name: "alice", Online: true, Kind: api.ConnPunched, RTTMillis: 42}}},
 		events: make(chan api.Event, 16),
 		timers: map[string]int64{},
 		now:    func() time.Time { return fixedNow },
@@ -99,8 +99,8 @@ func (f *fakeSvc) Send(_ context.Context, req api.Send) ([]api.Message, error) {
 	var out []api.Message
 	for _, t := range req.Texts {
 		f.nextID++
-		x := api.Message{ID: fmt.Sprintf("sent%d", f.nextID), Contact: req.To, From: "me", Text: t,
-			State: "queued", SentAt: fixedNow, ReceivedAt: fixedNow, ReplyTo: req.ReplyTo}
+		x := api.Message{ID: fmt.Sprintf("sent%d", f.nextID), Contact: req.To, From: api.FromMe, Text: t,
+			State: api.StateQueued, SentAt: fixedNow, ReceivedAt: fixedNow, ReplyTo: req.ReplyTo}
 		f.hist[req.To] = append(f.hist[req.To], x)
 		out = append(out, x)
 	}

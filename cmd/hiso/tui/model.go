@@ -54,7 +54,7 @@ type Model struct {
 	input         textarea.Model
 
 	identity api.Identity
-	owner    string                  // from Status: "daemon", "none", ...
+	owner    string                  // from Status: "daemon", or api.OwnerNone
 	kinds    map[string]api.ConnKind // contact → how its connection runs (Status), online ones only
 
 	contacts  []api.Contact

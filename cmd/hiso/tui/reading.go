@@ -73,7 +73,7 @@ func (m *Model) maybeRead(vis map[int]bool) tea.Cmd {
 	var fresh []string
 	seen := false
 	for i, x := range m.histories[name] {
-		if x.From == "me" || !isText(x) || x.ReadAt != nil || asked[x.ID] {
+		if x.From == api.FromMe || !isText(x) || x.ReadAt != nil || asked[x.ID] {
 			continue
 		}
 		fresh = append(fresh, x.ID)
@@ -133,7 +133,7 @@ func (m *Model) maybeTick(vis map[int]bool) tea.Cmd {
 
 // isText says whether x is a message (not a line about the conversation).
 func isText(x api.Message) bool {
-	return x.Kind == "" || x.Kind == "text"
+	return !x.Kind.IsSystem()
 }
 
 // parseTimer reads 10s, 5m, 1h, 7d or off as whole seconds (0: off).

@@ -115,13 +115,13 @@ func TestSystemLines(t *testing.T) {
 	f := newFake()
 	at := fixedNow.Add(-time.Hour)
 	f.hist["alice"] = []api.Message{
-		msgAt("1", "alice", "alice", "before", "delivered", at),
-		{ID: "2", Contact: "alice", From: "alice", Kind: "timer", Data: "10", SentAt: at, ReceivedAt: at},
-		{ID: "3", Contact: "alice", From: "me", Kind: "deleted", Data: "3", SentAt: at, ReceivedAt: at},
-		{ID: "4", Contact: "alice", From: "alice", Kind: "cleared", SentAt: at, ReceivedAt: at},
-		{ID: "5", Contact: "alice", From: "me", Kind: "verified", SentAt: at, ReceivedAt: at},
-		{ID: "6", Contact: "alice", From: "me", Kind: "timer", Data: "0", SentAt: at, ReceivedAt: at},
-		{ID: "7", Contact: "alice", From: "me", Kind: "timer", Data: "300", SentAt: at, ReceivedAt: at},
+		msgAt("1", "alice", "alice", "before", api.StateDelivered, at),
+		{ID: "2", Contact: "alice", From: "alice", Kind: api.KindTimer, Data: "10", SentAt: at, ReceivedAt: at},
+		{ID: "3", Contact: "alice", From: api.FromMe, Kind: api.KindDeleted, Data: "3", SentAt: at, ReceivedAt: at},
+		{ID: "4", Contact: "alice", From: "alice", Kind: api.KindCleared, SentAt: at, ReceivedAt: at},
+		{ID: "5", Contact: "alice", From: api.FromMe, Kind: api.KindVerified, SentAt: at, ReceivedAt: at},
+		{ID: "6", Contact: "alice", From: api.FromMe, Kind: api.KindTimer, Data: "0", SentAt: at, ReceivedAt: at},
+		{ID: "7", Contact: "alice", From: api.FromMe, Kind: api.KindTimer, Data: "300", SentAt: at, ReceivedAt: at},
 	}
 	h := newHarness(t, f, Options{NoColor: true})
 	for _, want := range []string{
@@ -145,10 +145,10 @@ func TestSystemLines(t *testing.T) {
 
 func TestReplyQuote(t *testing.T) {
 	f := newFake()
-	q := msgAt("q1", "alice", "me", "are you coming tonight?", "read", fixedNow.Add(-time.Minute))
-	r := msgAt("r1", "alice", "alice", "yes, at eight", "delivered", fixedNow)
+	q := msgAt("q1", "alice", api.FromMe, "are you coming tonight?", api.StateRead, fixedNow.Add(-time.Minute))
+	r := msgAt("r1", "alice", "alice", "yes, at eight", api.StateDelivered, fixedNow)
 	r.ReplyTo = "q1"
-	lost := msgAt("r2", "alice", "alice", "and this answers something old", "delivered", fixedNow)
+	lost := msgAt("r2", "alice", "alice", "and this answers something old", api.StateDelivered, fixedNow)
 	lost.ReplyTo = "gone"
 	f.hist["alice"] = []api.Message{q, r, lost}
 	h := newHarness(t, f, Options{NoColor: true})
@@ -168,13 +168,13 @@ func TestReplyQuote(t *testing.T) {
 
 func TestCountdownTicksWhileShown(t *testing.T) {
 	f := newFake()
-	f.hist["alice"] = []api.Message{msgAt("1", "alice", "me", "plain", "delivered", fixedNow)}
+	f.hist["alice"] = []api.Message{msgAt("1", "alice", api.FromMe, "plain", api.StateDelivered, fixedNow)}
 	h := newHarness(t, f, Options{NoColor: true})
 	if n := h.pending(isTick); n != 0 {
 		t.Fatalf("%d ticks scheduled with nothing self-destructing on screen", n)
 	}
 	exp := fixedNow.Add(4 * time.Second)
-	x := msgAt("2", "alice", "me", "burn after reading", "read", fixedNow)
+	x := msgAt("2", "alice", api.FromMe, "burn after reading", api.StateRead, fixedNow)
 	x.ExpiresAt, x.TimerSeconds = &exp, 4
 	f.hist["alice"] = append(f.hist["alice"], x) // stored, as the node has it
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &x})
@@ -210,10 +210,10 @@ func TestCountdownTicksWhileShown(t *testing.T) {
 
 func TestReadWhenShown(t *testing.T) {
 	f := newFake()
-	in := msgAt("a1", "alice", "alice", "secret plans", "delivered", fixedNow)
+	in := msgAt("a1", "alice", "alice", "secret plans", api.StateDelivered, fixedNow)
 	in.TimerSeconds = 10
 	f.hist["alice"] = []api.Message{in}
-	f.hist["bob"] = []api.Message{msgAt("b1", "bob", "bob", "for bob's eyes", "delivered", fixedNow)}
+	f.hist["bob"] = []api.Message{msgAt("b1", "bob", "bob", "for bob's eyes", api.StateDelivered, fixedNow)}
 	h := newHarness(t, f, Options{NoColor: true})
 	if !reflect.DeepEqual(f.reads, []string{"alice"}) {
 		t.Fatalf("reads = %v, want alice's conversation read once shown", f.reads)
@@ -223,7 +223,7 @@ func TestReadWhenShown(t *testing.T) {
 	}
 	// A message arrives in the same second: read, but not before a second
 	// has passed since the last Read.
-	in2 := msgAt("a2", "alice", "alice", "more plans", "delivered", fixedNow)
+	in2 := msgAt("a2", "alice", "alice", "more plans", api.StateDelivered, fixedNow)
 	f.hist["alice"] = append(f.hist["alice"], in2)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &in2})
 	if len(f.reads) != 1 {
@@ -247,7 +247,7 @@ func TestReadWhenShown(t *testing.T) {
 		t.Errorf("reads = %v, want bob's read when shown", f.reads)
 	}
 	// Not read while hidden: under an overlay, or with the terminal in the background.
-	in3 := msgAt("a3", "alice", "alice", "while away", "delivered", fixedNow)
+	in3 := msgAt("a3", "alice", "alice", "while away", api.StateDelivered, fixedNow)
 	f.hist["alice"] = append(f.hist["alice"], in3)
 	h.press("?")
 	h.advance(2 * time.Second)
@@ -266,9 +266,9 @@ func TestReadWhenShown(t *testing.T) {
 func TestDeletedEvents(t *testing.T) {
 	f := newFake()
 	f.hist["alice"] = []api.Message{
-		msgAt("1", "alice", "alice", "one", "delivered", fixedNow),
-		msgAt("2", "alice", "me", "two", "delivered", fixedNow),
-		msgAt("3", "alice", "alice", "three", "delivered", fixedNow),
+		msgAt("1", "alice", "alice", "one", api.StateDelivered, fixedNow),
+		msgAt("2", "alice", api.FromMe, "two", api.StateDelivered, fixedNow),
+		msgAt("3", "alice", "alice", "three", api.StateDelivered, fixedNow),
 	}
 	h := newHarness(t, f, Options{NoColor: true})
 	h.mustShow("one", "two", "three")
@@ -276,7 +276,7 @@ func TestDeletedEvents(t *testing.T) {
 	h.mustNotShow("one", "three")
 	h.mustShow("two")
 	// Cleared: nothing of the old history stays; the reload brings the line.
-	f.hist["alice"] = []api.Message{{ID: "c", Contact: "alice", From: "alice", Kind: "cleared", SentAt: fixedNow, ReceivedAt: fixedNow}}
+	f.hist["alice"] = []api.Message{{ID: "c", Contact: "alice", From: "alice", Kind: api.KindCleared, SentAt: fixedNow, ReceivedAt: fixedNow}}
 	h.emit(api.Event{Type: api.EventDeleted, Contact: "alice"})
 	h.mustNotShow("two")
 	h.mustShow("alice cleared the history")
@@ -305,7 +305,7 @@ func TestContactRequestAndTypingEvents(t *testing.T) {
 	h.mustNotShow("is typing")
 	h.mustShow("alice  ● online")
 	h.emit(api.Event{Type: api.EventTyping, Contact: "alice"})
-	x := msgAt("t", "alice", "alice", "done typing", "delivered", fixedNow)
+	x := msgAt("t", "alice", "alice", "done typing", api.StateDelivered, fixedNow)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &x})
 	h.mustNotShow("is typing")
 }
@@ -450,8 +450,8 @@ func TestTimerCommand(t *testing.T) {
 func TestDeleteAsksFirst(t *testing.T) {
 	f := newFake()
 	f.hist["alice"] = []api.Message{
-		msgAt("m1", "alice", "alice", "keep me", "delivered", fixedNow),
-		msgAt("m2", "alice", "me", "regret this", "delivered", fixedNow),
+		msgAt("m1", "alice", "alice", "keep me", api.StateDelivered, fixedNow),
+		msgAt("m2", "alice", api.FromMe, "regret this", api.StateDelivered, fixedNow),
 	}
 	h := newHarness(t, f, Options{NoColor: true})
 	h.typeText("/delete")
@@ -478,7 +478,7 @@ func TestDeleteAsksFirst(t *testing.T) {
 
 func TestClearAsksFirst(t *testing.T) {
 	f := newFake()
-	f.hist["alice"] = []api.Message{msgAt("m1", "alice", "alice", "old stuff", "delivered", fixedNow)}
+	f.hist["alice"] = []api.Message{msgAt("m1", "alice", "alice", "old stuff", api.StateDelivered, fixedNow)}
 	h := newHarness(t, f, Options{NoColor: true})
 	h.typeText("/clear")
 	h.press("enter")
@@ -528,9 +528,9 @@ func TestVerifyOverlay(t *testing.T) {
 
 func TestSearchOverlay(t *testing.T) {
 	f := newFake()
-	f.hist["alice"] = []api.Message{msgAt("a1", "alice", "alice", "the pizza place", "delivered", fixedNow)}
+	f.hist["alice"] = []api.Message{msgAt("a1", "alice", "alice", "the pizza place", api.StateDelivered, fixedNow)}
 	f.hist["bob"] = bobHistory()
-	f.hist["bob"] = append(f.hist["bob"], msgAt("b9", "bob", "bob", "pizza tonight?", "delivered", fixedNow))
+	f.hist["bob"] = append(f.hist["bob"], msgAt("b9", "bob", "bob", "pizza tonight?", api.StateDelivered, fixedNow))
 	h := newHarness(t, f, Options{NoColor: true})
 	h.typeText("/search pizza")
 	h.press("enter")
@@ -560,7 +560,7 @@ func TestSearchOverlay(t *testing.T) {
 
 func TestLockScreen(t *testing.T) {
 	f := newFake()
-	f.hist["alice"] = []api.Message{msgAt("1", "alice", "alice", "private words", "read", fixedNow)}
+	f.hist["alice"] = []api.Message{msgAt("1", "alice", "alice", "private words", api.StateRead, fixedNow)}
 	var tried []string
 	unlock := func(p []byte) error {
 		tried = append(tried, string(p))
@@ -589,7 +589,7 @@ func TestLockScreen(t *testing.T) {
 	}
 	// Messages keep arriving, unseen and unread.
 	reads := len(f.reads)
-	x := msgAt("2", "alice", "alice", "arrived while locked", "delivered", fixedNow)
+	x := msgAt("2", "alice", "alice", "arrived while locked", api.StateDelivered, fixedNow)
 	f.hist["alice"] = append(f.hist["alice"], x)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &x})
 	h.mustNotShow("arrived while locked")
@@ -642,7 +642,7 @@ func TestHelpListsSecretCommands(t *testing.T) {
 func TestNotReadWhileScrolledAway(t *testing.T) {
 	f := newFake()
 	for i := range 60 {
-		x := msgAt(fmt.Sprint(i), "alice", "alice", fmt.Sprintf("old line %02d", i), "read", fixedNow.Add(-time.Hour))
+		x := msgAt(fmt.Sprint(i), "alice", "alice", fmt.Sprintf("old line %02d", i), api.StateRead, fixedNow.Add(-time.Hour))
 		read := fixedNow.Add(-time.Hour)
 		x.ReadAt = &read
 		f.hist["alice"] = append(f.hist["alice"], x)
@@ -654,7 +654,7 @@ func TestNotReadWhileScrolledAway(t *testing.T) {
 	h.press("pgup", "pgup")
 	h.mustShow("↑ older")
 	h.advance(2 * time.Second)
-	x := msgAt("new", "alice", "alice", "below the fold", "delivered", fixedNow)
+	x := msgAt("new", "alice", "alice", "below the fold", api.StateDelivered, fixedNow)
 	f.hist["alice"] = append(f.hist["alice"], x)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &x})
 	h.mustNotShow("below the fold")

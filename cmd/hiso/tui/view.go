@@ -422,7 +422,7 @@ func (m *Model) offlineNotice() string {
 	}
 	n := 0
 	for _, x := range m.histories[c.Name] {
-		if x.From == "me" && x.State == "queued" {
+		if x.From == api.FromMe && x.State == api.StateQueued {
 			n++
 		}
 	}
@@ -464,24 +464,29 @@ func (m *Model) statusBar(w int) string {
 // runs. Unknown kinds get none.
 func kindMark(kind api.ConnKind) string {
 	switch kind {
-	case "direct":
+	case api.ConnDirect:
 		return "⇄"
-	case "hole-punched":
+	case api.ConnPunched:
 		return "↝"
-	case "relayed":
+	case api.ConnRelayed:
 		return "⇢"
-	case "lan":
+	case api.ConnLAN:
 		return "⌂"
 	}
 	return ""
 }
 
-// kindWords is the kind in the conversation header.
+// kindWords is the kind in the conversation header. Unknown kinds get
+// none.
 func kindWords(kind api.ConnKind) string {
 	switch kind {
-	case "direct", "hole-punched", "relayed":
-		return cleanLine(string(kind))
-	case "lan":
+	case api.ConnDirect:
+		return "direct"
+	case api.ConnPunched:
+		return "hole-punched"
+	case api.ConnRelayed:
+		return "relayed"
+	case api.ConnLAN:
 		return "LAN"
 	}
 	return ""
