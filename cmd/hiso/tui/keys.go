@@ -121,11 +121,7 @@ func (m *Model) convKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case "d", "delete":
 		if m.msgSel >= 0 {
-			c, cmd := m.needContact("delete")
-			if cmd != nil {
-				return cmd
-			}
-			return m.askDelete(c)
+			return m.runNamed("delete")
 		}
 	}
 	return m.typeInto(k)

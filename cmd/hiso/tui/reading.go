@@ -7,12 +7,22 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hiso-chat/hiso/node/api"
+)
+
+// The reading clocks.
+type (
+	readMsg struct {
+		name string
+		n    api.Count
+		err  error
+	}
+	readAgainMsg struct{ name string } // a second after the last Read
+	tickMsg      struct{}              // the countdown's next step
 )
 
 // housekeeping runs after every update: expired messages leave the view,
@@ -104,6 +114,16 @@ func (m *Model) maybeRead(vis map[int]bool) tea.Cmd {
 	})
 }
 
+func (m *Model) onRead(msg readMsg) tea.Cmd {
+	if msg.err != nil {
+		return m.setNote(fmt.Sprintf("could not mark the conversation with %s read: %s", cleanLine(msg.name), humanError(msg.err)), true)
+	}
+	if msg.n.Count > 0 { // the history now has the read times and the deadlines
+		return m.loadHistory(msg.name)
+	}
+	return nil
+}
+
 // maybeTick schedules the next countdown tick while a self-destructing
 // message is on screen: when the next shown number changes, at most a
 // second away.
@@ -136,52 +156,6 @@ func isText(x api.Message) bool {
 	return !x.Kind.IsSystem()
 }
 
-// parseTimer reads 10s, 5m, 1h, 7d or off as whole seconds (0: off).
-func parseTimer(s string) (int64, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "off" || s == "0" {
-		return 0, nil
-	}
-	bad := fmt.Errorf("%q is not a timer: use e.g. 10s, 5m, 1h, 7d, or off", s)
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseInt(days, 10, 64)
-		if err != nil || n < 1 || n > 7 {
-			return 0, bad
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, bad
-		}
-	}
-	if d%time.Second != 0 || d < time.Second {
-		return 0, fmt.Errorf("a timer is at least 1s, in whole seconds")
-	}
-	if d > 7*24*time.Hour {
-		return 0, fmt.Errorf("a timer is at most 7d")
-	}
-	return int64(d / time.Second), nil
-}
-
-// fmtSecs shows a timer the way people say it: 10s, 5m, 1h, 7d, 1m30s.
-func fmtSecs(secs int64) string {
-	switch {
-	case secs <= 0:
-		return "off"
-	case secs%86400 == 0:
-		return strconv.FormatInt(secs/86400, 10) + "d"
-	case secs%3600 == 0:
-		return strconv.FormatInt(secs/3600, 10) + "h"
-	case secs%60 == 0:
-		return strconv.FormatInt(secs/60, 10) + "m"
-	case secs < 60:
-		return strconv.FormatInt(secs, 10) + "s"
-	}
-	return strings.TrimSuffix(strings.TrimSuffix((time.Duration(secs)*time.Second).String(), "0s"), "0m")
-}
-
 // fmtLeft is the life left of a self-destructing message: seconds in the
 // last minute, then minutes, hours, days.
 func fmtLeft(d time.Duration) string {
@@ -197,20 +171,4 @@ func fmtLeft(d time.Duration) string {
 		return strconv.FormatInt(secs/3600, 10) + "h"
 	}
 	return strconv.FormatInt(secs/86400, 10) + "d"
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
-}
-
-func indexOf(xs []string, s string) int {
-	for i, x := range xs {
-		if strings.EqualFold(x, s) {
-			return i
-		}
-	}
-	return -1
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -150,4 +151,11 @@ func stateWords(state api.State) string {
 		return "failed"
 	}
 	return string(state) // from a newer owner: as it came
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
