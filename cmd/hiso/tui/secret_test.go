@@ -408,7 +408,7 @@ func TestAddByLink(t *testing.T) {
 	if len(f.addLinks) != 2 || f.addLinks[1].Name != "" {
 		t.Errorf("addLinks = %+v", f.addLinks)
 	}
-	f.secretErr = errors.New("invite expired")
+	f.failWith = errors.New("invite expired")
 	h.typeText("/add " + testLink)
 	h.press("enter")
 	h.mustShow("could not add the contact: invite expired")
