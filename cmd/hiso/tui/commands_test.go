@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
 )
 
 // Every command of the table is in the help and runs by its name and its
@@ -36,4 +38,12 @@ func TestCommandTable(t *testing.T) {
 		h.press("enter")
 		h.mustShow("/" + c.name + " acts on the conversation on screen")
 	}
+}
+
+func TestHelpListsCommands(t *testing.T) {
+	h := newHarness(t, newFake(), Options{NoColor: true})
+	h.send(tea.WindowSizeMsg{Width: 100, Height: 60})
+	h.press("?")
+	h.mustShow("/invite [YOURNAME]", "/add LINK [NAME]", "/accept [NAME]", "/decline [NAME]", "/block [NAME]",
+		"/timer 10s|5m|1h|7d|off", "/delete", "/clear", "/verify", "/search WORDS", "/status", "/quit")
 }

@@ -251,3 +251,21 @@ func TestHumanError(t *testing.T) {
 		t.Errorf("humanError kept an escape: %q", got)
 	}
 }
+
+func TestVerifiedAndTimerMarks(t *testing.T) {
+	f := newFake()
+	f.contacts[0].Verified = true
+	f.contacts[1].TimerSeconds = 10
+	h := newHarness(t, f, Options{NoColor: true})
+	if l := h.contactRow("alice"); strings.Join(strings.Fields(l), " ") != "›● alice ↝ ✓" { // ↝: hole-punched (the fake's status)
+		t.Errorf("alice row = %q, want the verified mark", l)
+	}
+	if l := h.contactRow("bob"); strings.Join(strings.Fields(l), " ") != "○ bob ⏳ ◷2" {
+		t.Errorf("bob row = %q, want the hourglass", l)
+	}
+	h.mustShow("alice ✓  ● online")
+	h.press("ctrl+n")
+	if l := h.pane("bob ", true); !strings.Contains(l, "⏳ 10s") {
+		t.Errorf("bob's header = %q, want the timer", l)
+	}
+}
