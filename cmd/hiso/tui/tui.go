@@ -8,7 +8,9 @@
 // svc.Events, which the UI resubscribes to with backoff when the stream
 // ends. Text that comes from the network is stripped of control characters
 // before it reaches the terminal. NO_COLOR (or Options.NoColor) turns every
-// style off.
+// style off. The slash commands are one table (commands.go) from which the
+// help is made; each runs from the file of what it acts on (contacts.go,
+// convactions.go, search.go).
 //
 // A conversation on screen is a conversation read: when unread messages of
 // the selected contact are visible (no overlay over them, the screen not
