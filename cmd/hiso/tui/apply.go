@@ -29,7 +29,7 @@ func (m *Model) applyEvent(ev api.Event) (refresh bool, cmd tea.Cmd) {
 		if m.loading[name] {
 			m.stale[name] = true
 		}
-		incoming := x.From != "me"
+		incoming := x.From != api.FromMe
 		if incoming {
 			delete(m.typing, name) // what they typed arrived
 		}

@@ -26,7 +26,7 @@ const (
 // (own) or received (theirs); the other one if that is missing.
 func when(x api.Message) time.Time {
 	a, b := x.SentAt, x.ReceivedAt
-	if x.From != "me" {
+	if x.From != api.FromMe {
 		a, b = b, a
 	}
 	if a.IsZero() {
@@ -89,7 +89,7 @@ func (m *Model) messageLines(i int, x api.Message, t time.Time, width, senderW i
 		gutter = st.selMark.Render("▌")
 		stamp = st.selMark.Render(t.Format("15:04"))
 	}
-	own := x.From == "me"
+	own := x.From == api.FromMe
 	sender := st.them.Render(fit(cleanLine(x.From), senderW))
 	if own {
 		sender = st.me.Render(fit("me", senderW))
@@ -108,7 +108,7 @@ func (m *Model) messageLines(i int, x api.Message, t time.Time, width, senderW i
 		}
 	}
 	text := clean(x.Text)
-	if x.State == "failed" {
+	if x.State == api.StateFailed {
 		text = st.errText.Render(text)
 	}
 	wrapped := strings.Split(ansi.Wrap(text, textW-ansi.StringWidth(left), ""), "\n")
@@ -149,7 +149,7 @@ func (m *Model) quote(id string) string {
 	for _, x := range m.histories[m.current] {
 		if x.ID == id {
 			who := "you"
-			if x.From != "me" {
+			if x.From != api.FromMe {
 				who = cleanLine(x.From)
 			}
 			return m.st.dim.Render("↱ " + who + ": " + cleanLine(x.Text))
@@ -177,23 +177,23 @@ func (m *Model) systemLines(i int, x api.Message, width int) []string {
 // systemText says what a line about the conversation records.
 func systemText(x api.Message) string {
 	who := "You"
-	if x.From != "me" {
+	if x.From != api.FromMe {
 		who = cleanLine(x.From)
 	}
 	switch x.Kind {
-	case "timer":
+	case api.KindTimer:
 		secs, _ := strconv.ParseInt(x.Data, 10, 64)
 		if secs <= 0 {
 			return who + " turned the self-destruct timer off"
 		}
 		return who + " set the self-destruct timer to " + fmtSecs(secs)
-	case "deleted":
+	case api.KindDeleted:
 		n, _ := strconv.Atoi(x.Data)
 		return who + " deleted " + plural(n, "message")
-	case "cleared":
+	case api.KindCleared:
 		return who + " cleared the history"
-	case "verified":
-		if x.From == "me" {
+	case api.KindVerified:
+		if x.From == api.FromMe {
 			return "You verified " + cleanLine(x.Contact) + "'s safety number"
 		}
 		return who + " verified your safety number"
@@ -240,12 +240,8 @@ func (m *Model) selectedDetails() string {
 	case x.TimerSeconds > 0:
 		life = " · self-destructs " + fmtSecs(x.TimerSeconds) + " after it is read"
 	}
-	del := ""
-	if m.sec != nil {
-		del = " · d deletes"
+	if x.From == api.FromMe {
+		return "you, " + at + " — " + stateWords(x.State) + life + " · d deletes"
 	}
-	if x.From == "me" {
-		return "you, " + at + " — " + stateWords(x.State) + life + del
-	}
-	return cleanLine(x.From) + ", " + at + " — received" + life + del
+	return cleanLine(x.From) + ", " + at + " — received" + life + " · d deletes"
 }

@@ -3,6 +3,9 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/hiso-chat/hiso/node/api"
 )
@@ -16,7 +19,7 @@ func TestEventUpdatesState(t *testing.T) {
 	if l := strings.TrimRight(h.line("ping"), " "); !strings.HasSuffix(l, "◷") {
 		t.Fatalf("line = %q, want queued", l)
 	}
-	sent.State = "delivered"
+	sent.State = api.StateDelivered
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &sent})
 	if l := strings.TrimRight(h.line("ping"), " "); !strings.HasSuffix(l, "✓✓") {
 		t.Errorf("after the event line = %q, want delivered", l)
@@ -24,7 +27,7 @@ func TestEventUpdatesState(t *testing.T) {
 	if n := strings.Count(h.screen(), "ping"); n != 1 {
 		t.Errorf("message shown %d times", n)
 	}
-	reply := msgAt("r1", "alice", "alice", "pong", "delivered", fixedNow)
+	reply := msgAt("r1", "alice", "alice", "pong", api.StateDelivered, fixedNow)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &reply})
 	if l := h.line("pong"); !strings.Contains(l, "alice") {
 		t.Errorf("reply line = %q", l)
@@ -36,8 +39,8 @@ func TestEventUpdatesState(t *testing.T) {
 
 func TestIncomingBumpsUnread(t *testing.T) {
 	h := newHarness(t, newFake(), Options{NoColor: true})
-	in1 := msgAt("i1", "bob", "bob", "first", "delivered", fixedNow)
-	in2 := msgAt("i2", "bob", "bob", "second", "delivered", fixedNow)
+	in1 := msgAt("i1", "bob", "bob", "first", api.StateDelivered, fixedNow)
+	in2 := msgAt("i2", "bob", "bob", "second", api.StateDelivered, fixedNow)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "bob", Message: &in1})
 	if l := h.contactRow("bob"); strings.Join(strings.Fields(l), " ") != "○ bob 1 ◷2" {
 		t.Errorf("bob row = %q, want 1 unread", l)
@@ -83,7 +86,59 @@ func TestReconnect(t *testing.T) {
 	}
 	h.mustNotShow("disconnected")
 	h.mustShow("carol") // missed changes are reloaded
-	x := msgAt("after", "alice", "alice", "back again", "delivered", fixedNow)
+	x := msgAt("after", "alice", "alice", "back again", api.StateDelivered, fixedNow)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &x})
 	h.mustShow("back again")
+}
+
+func isTypingDone(msg tea.Msg) bool {
+	_, ok := msg.(typingDoneMsg)
+	return ok
+}
+
+func TestDeletedEvents(t *testing.T) {
+	f := newFake()
+	f.hist["alice"] = []api.Message{
+		msgAt("1", "alice", "alice", "one", api.StateDelivered, fixedNow),
+		msgAt("2", "alice", api.FromMe, "two", api.StateDelivered, fixedNow),
+		msgAt("3", "alice", "alice", "three", api.StateDelivered, fixedNow),
+	}
+	h := newHarness(t, f, Options{NoColor: true})
+	h.mustShow("one", "two", "three")
+	h.emit(api.Event{Type: api.EventDeleted, Contact: "alice", IDs: []string{"1", "3"}})
+	h.mustNotShow("one", "three")
+	h.mustShow("two")
+	// Cleared: nothing of the old history stays; the reload brings the line.
+	f.hist["alice"] = []api.Message{{ID: "c", Contact: "alice", From: "alice", Kind: api.KindCleared, SentAt: fixedNow, ReceivedAt: fixedNow}}
+	h.emit(api.Event{Type: api.EventDeleted, Contact: "alice"})
+	h.mustNotShow("two")
+	h.mustShow("alice cleared the history")
+}
+
+func TestContactRequestAndTypingEvents(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f, Options{NoColor: true})
+	f.requests = []api.Request{carolRequest()}
+	h.emit(api.Event{Type: api.EventRequest, Contact: "carol"})
+	h.mustShow("Requests (1)", "contact request from carol")
+	f.contacts = append(f.contacts, api.Contact{Name: "dave", PeerID: "12D3KooWDave"})
+	h.emit(api.Event{Type: api.EventContact, Contact: "dave"})
+	h.mustShow("dave is now a contact")
+	h.contactRow("dave")
+
+	h.emit(api.Event{Type: api.EventTyping, Contact: "alice"})
+	h.mustShow("alice is typing…")
+	h.advance(3 * time.Second)
+	h.emit(api.Event{Type: api.EventTyping, Contact: "alice"}) // still typing
+	h.advance(2 * time.Second)
+	h.fire(isTypingDone)
+	h.mustShow("alice is typing…")
+	h.advance(3 * time.Second)
+	h.fire(isTypingDone)
+	h.mustNotShow("is typing")
+	h.mustShow("alice  ● online")
+	h.emit(api.Event{Type: api.EventTyping, Contact: "alice"})
+	x := msgAt("t", "alice", "alice", "done typing", api.StateDelivered, fixedNow)
+	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &x})
+	h.mustNotShow("is typing")
 }

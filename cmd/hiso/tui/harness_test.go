@@ -2,9 +2,8 @@ package tui
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
+
 	"testing"
 	"time"
 
@@ -22,110 +21,6 @@ const (
 
 // fixedNow is Monday 23 November 2026, 15:00 UTC.
 var fixedNow = time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
-
-// fakeSvc is an in-memory api.Service and api.Service whose event stream
-// the test drives.
-type fakeSvc struct {
-	mu          sync.Mutex
-	contacts    []api.Contact
-	hist        map[string][]api.Message
-	sends       []api.Send
-	adds        []api.AddContact
-	status      api.Status
-	events      chan api.Event
-	eventsCalls int
-	sendErr     error
-	nextID      int
-	now         func() time.Time
-
-	// The secret-chat half.
-	requests  []api.Request
-	invites   []api.NewInvite
-	addLinks  []api.AddByInvite
-	accepts   []string
-	declines  []string
-	blocks    []string
-	reads     []string
-	timers    map[string]int64
-	deletes   []api.DeleteMessages
-	clears    []string
-	searches  []string
-	verifies  []string
-	typings   []string
-	secretErr error // every Secret call fails with it
-}
-
-func newFake() *fakeSvc {
-	return &fakeSvc{
-		contacts: []api.Contact{
-			{Name: "alice", PeerID: alicePeer, Online: true},
-			{Name: "bob", PeerID: bobPeer, Queued: 2},
-		},
-		hist: map[string][]api.Message{},
-		status: api.Status{PeerID: myPeer, Owner: "daemon", Reachability: "private", DHTPeers: 17,
-			Relays:   []string{"/ip4/198.51.100.7/tcp/4001/p2p/12D3KooWRelay"},
-			Contacts: []api.ContactStatus{{Name: "alice", Online: true, Kind: "hole-punched", RTTMillis: 42}}},
-		events: make(chan api.Event, 16),
-		timers: map[string]int64{},
-		now:    func() time.Time { return fixedNow },
-	}
-}
-
-func (f *fakeSvc) Identity(context.Context) (api.Identity, error) {
-	return api.Identity{PeerID: myPeer}, nil
-}
-
-func (f *fakeSvc) AddContact(_ context.Context, req api.AddContact) (api.Contact, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.adds = append(f.adds, req)
-	c := api.Contact{Name: req.Name, PeerID: req.PeerID, Addrs: req.Addrs}
-	f.contacts = append(f.contacts, c)
-	return c, nil
-}
-
-func (f *fakeSvc) Contacts(context.Context) ([]api.Contact, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]api.Contact(nil), f.contacts...), nil
-}
-
-func (f *fakeSvc) Send(_ context.Context, req api.Send) ([]api.Message, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sends = append(f.sends, req)
-	if f.sendErr != nil {
-		return nil, f.sendErr
-	}
-	var out []api.Message
-	for _, t := range req.Texts {
-		f.nextID++
-		x := api.Message{ID: fmt.Sprintf("sent%d", f.nextID), Contact: req.To, From: "me", Text: t,
-			State: "queued", SentAt: fixedNow, ReceivedAt: fixedNow, ReplyTo: req.ReplyTo}
-		f.hist[req.To] = append(f.hist[req.To], x)
-		out = append(out, x)
-	}
-	return out, nil
-}
-
-func (f *fakeSvc) History(_ context.Context, name string, limit int) ([]api.Message, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	h := f.hist[name]
-	if len(h) > limit {
-		h = h[len(h)-limit:]
-	}
-	return append([]api.Message(nil), h...), nil
-}
-
-func (f *fakeSvc) Status(context.Context) (api.Status, error) { return f.status, nil }
-
-func (f *fakeSvc) Events(context.Context) (<-chan api.Event, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.eventsCalls++
-	return f.events, nil
-}
 
 // Messages the harness intercepts instead of running for real.
 type (
@@ -145,18 +40,13 @@ type harness struct {
 	clock   time.Time // what the model's (and the fake's) clock says
 }
 
+// newHarness drives a model of f.
 func newHarness(t *testing.T, f *fakeSvc, opts Options) *harness {
-	t.Helper()
-	return newHarnessSvc(t, f, f, opts)
-}
-
-// newHarnessSvc drives a model of svc (f, or f wrapped).
-func newHarnessSvc(t *testing.T, f *fakeSvc, svc api.Service, opts Options) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	h := &harness{t: t, f: f, clock: fixedNow}
-	h.m = NewModel(ctx, svc, opts)
+	h.m = NewModel(ctx, f, opts)
 	h.m.now = func() time.Time { return h.clock }
 	f.now = h.m.now
 	h.m.loc = time.UTC

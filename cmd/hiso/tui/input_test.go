@@ -190,8 +190,8 @@ func TestViewCursorOnInput(t *testing.T) {
 func TestReplyToSelected(t *testing.T) {
 	f := newFake()
 	f.hist["alice"] = []api.Message{
-		msgAt("m1", "alice", "alice", "lunch tomorrow?", "delivered", fixedNow),
-		msgAt("m2", "alice", "alice", "or friday", "delivered", fixedNow),
+		msgAt("m1", "alice", "alice", "lunch tomorrow?", api.StateDelivered, fixedNow),
+		msgAt("m2", "alice", "alice", "or friday", api.StateDelivered, fixedNow),
 	}
 	h := newHarness(t, f, Options{NoColor: true})
 	h.typeText("/reply sure")
@@ -214,7 +214,7 @@ func TestReplyToSelected(t *testing.T) {
 // commands and --no-typing send nothing.
 func TestTypingHints(t *testing.T) {
 	f := newFake()
-	f.hist["alice"] = []api.Message{msgAt("m1", "alice", "alice", "hi", "delivered", fixedNow)}
+	f.hist["alice"] = []api.Message{msgAt("m1", "alice", "alice", "hi", api.StateDelivered, fixedNow)}
 	h := newHarness(t, f, Options{NoColor: true})
 	h.typeText("hel")
 	if !reflect.DeepEqual(f.typings, []string{"alice"}) {

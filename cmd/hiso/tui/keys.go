@@ -120,12 +120,8 @@ func (m *Model) convKey(k tea.KeyPressMsg) tea.Cmd {
 		m.openOverlay(overlayHelp)
 		return nil
 	case "d", "delete":
-		if m.msgSel >= 0 && m.sec != nil {
-			c, cmd := m.needContact("delete")
-			if cmd != nil {
-				return cmd
-			}
-			return m.askDelete(c)
+		if m.msgSel >= 0 {
+			return m.runNamed("delete")
 		}
 	}
 	return m.typeInto(k)

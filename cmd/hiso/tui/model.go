@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/textarea"
@@ -47,7 +46,6 @@ const noteTTL = 10 * time.Second
 type Model struct {
 	ctx context.Context
 	svc api.Service
-	sec api.Service // nil: the service has no secret-chat half
 	st  styles
 
 	width, height int
@@ -55,7 +53,7 @@ type Model struct {
 	input         textarea.Model
 
 	identity api.Identity
-	owner    string                  // from Status: "daemon", "none", ...
+	owner    string                  // from Status: "daemon", or api.OwnerNone
 	kinds    map[string]api.ConnKind // contact → how its connection runs (Status), online ones only
 
 	contacts  []api.Contact
@@ -209,9 +207,34 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			m.note = ""
 		}
 		return nil
-	case requestsMsg, inviteMsg, decidedMsg, readMsg, readAgainMsg, tickMsg, typingDoneMsg,
-		timerSetMsg, deletedMsg, clearedMsg, safetyMsg, verifiedMsg, searchMsg:
-		return m.onSecret(msg)
+	case requestsMsg:
+		return m.onRequests(msg)
+	case inviteMsg:
+		return m.onInvite(msg)
+	case decidedMsg:
+		return m.onDecided(msg)
+	case safetyMsg:
+		return m.onSafety(msg)
+	case verifiedMsg:
+		return m.onVerified(msg)
+	case timerSetMsg:
+		return m.onTimerSet(msg)
+	case deletedMsg:
+		return m.onDeleteDone(msg)
+	case clearedMsg:
+		return m.onCleared(msg)
+	case searchMsg:
+		return m.onSearch(msg)
+	case readMsg:
+		return m.onRead(msg)
+	case readAgainMsg:
+		m.readWait[msg.name] = false
+		return nil // housekeeping looks again
+	case tickMsg:
+		m.tickPending = false
+		return nil // housekeeping prunes and schedules the next
+	case typingDoneMsg:
+		return m.onTypingDone(msg)
 	case lockCheckMsg, unlockMsg:
 		return m.onLock(msg)
 	}
@@ -226,29 +249,6 @@ func (m *Model) updateInput(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmd, m.typed(v))
 	}
 	return cmd
-}
-
-// typingEvery spaces our typing hints: the other side shows one for 5 s.
-const typingEvery = 3 * time.Second
-
-// typed sends a typing hint to the contact on screen when a message (not
-// a command) grows, at most one per typingEvery.
-func (m *Model) typed(v string) tea.Cmd {
-	c := m.current
-	if !m.sendTyping || c == "" || m.reqSel >= 0 || (strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//")) {
-		return nil
-	}
-	now := m.now()
-	if last, ok := m.typingSent[c]; ok && now.Sub(last) < typingEvery {
-		return nil
-	}
-	m.typingSent[c] = now
-	return m.secretCall(func(sec api.Service) tea.Msg {
-		ctx, cancel := m.call()
-		defer cancel()
-		_ = sec.Typing(ctx, c) // a hint: nothing to tell the user if it fails
-		return nil
-	})
 }
 
 // setNote shows text in the message line for a while.
@@ -303,8 +303,6 @@ func (m *Model) setPlaceholder() {
 		m.input.Placeholder = "/accept adds " + cleanLine(m.requests[m.reqSel].Name) + " · /decline · /block"
 	case m.current != "":
 		m.input.Placeholder = "Message " + cleanLine(m.current) + " — Enter sends, Alt+Enter adds a line"
-	case m.sec != nil:
-		m.input.Placeholder = noContactPlaceholderSecret
 	default:
 		m.input.Placeholder = noContactPlaceholder
 	}
@@ -425,15 +423,6 @@ func (m *Model) onSent(msg sentMsg) tea.Cmd {
 		m.scroll, m.msgSel = 0, -1
 	}
 	return m.refreshContacts()
-}
-
-func (m *Model) onAdded(msg addedMsg) tea.Cmd {
-	if msg.err != nil {
-		return m.setNote("could not add the contact: "+humanError(msg.err), true)
-	}
-	m.pendingSelect = msg.c.Name
-	return tea.Batch(m.refreshContacts(),
-		m.setNote(fmt.Sprintf("added %s (%s)", cleanLine(msg.c.Name), shortID(msg.c.PeerID)), false))
 }
 
 func (m *Model) onStatus(msg statusMsg) tea.Cmd {

@@ -168,7 +168,7 @@ func (m *Model) searchLines(w int) ([]string, int) {
 	for i, x := range m.results {
 		t := when(x).In(m.loc)
 		who := cleanLine(x.From)
-		if x.From == "me" {
+		if x.From == api.FromMe {
 			who = "you"
 		}
 		marker := "  "
@@ -217,7 +217,7 @@ func (m *Model) statusLines() []string {
 	out := []string{
 		"Peer ID       " + cleanLine(s.PeerID),
 		"Owner         " + cleanLine(s.Owner),
-		"Reachability  " + orUnknown(string(s.Reachability)),
+		"Reachability  " + reachWords(s.Reachability),
 		"DHT peers     " + strconv.Itoa(s.DHTPeers),
 	}
 	for i, r := range none(s.Relays) {
@@ -243,13 +243,17 @@ func label(i int, s string) string {
 	return fmt.Sprintf("%-14s", s)
 }
 
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
+// reachWords is the reachability as the node reports it; an owner that
+// does not say has not decided.
+func reachWords(r api.Reachability) string {
+	if r == "" {
+		r = api.ReachUnknown
 	}
-	return cleanLine(s)
+	return cleanLine(string(r))
 }
 
+// contactStatusLine is one contact in the status overlay, its connection
+// kind as the node names it (as `hiso status` does).
 func contactStatusLine(c api.ContactStatus) string {
 	dot, kind := "○", "offline"
 	if c.Online {

@@ -4,14 +4,25 @@ package tui
 // pruning what expired, and the countdown.
 
 import (
+	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/hiso-chat/hiso/node/api"
+)
+
+// The reading clocks.
+type (
+	readMsg struct {
+		name string
+		n    api.Count
+		err  error
+	}
+	readAgainMsg struct{ name string } // a second after the last Read
+	tickMsg      struct{}              // the countdown's next step
 )
 
 // housekeeping runs after every update: expired messages leave the view,
@@ -64,9 +75,6 @@ func (m *Model) visibleMsgs() map[int]bool {
 // screen: not more than once a second per conversation, and once per
 // message.
 func (m *Model) maybeRead(vis map[int]bool) tea.Cmd {
-	if m.sec == nil {
-		return nil
-	}
 	name := m.current
 	if len(vis) == 0 {
 		return nil
@@ -75,7 +83,7 @@ func (m *Model) maybeRead(vis map[int]bool) tea.Cmd {
 	var fresh []string
 	seen := false
 	for i, x := range m.histories[name] {
-		if x.From == "me" || !isText(x) || x.ReadAt != nil || asked[x.ID] {
+		if x.From == api.FromMe || !isText(x) || x.ReadAt != nil || asked[x.ID] {
 			continue
 		}
 		fresh = append(fresh, x.ID)
@@ -100,12 +108,20 @@ func (m *Model) maybeRead(vis map[int]bool) tea.Cmd {
 	for _, id := range fresh { // Read marks the whole conversation
 		asked[id] = true
 	}
-	return m.secretCall(func(sec api.Service) tea.Msg {
-		ctx, cancel := m.call()
-		defer cancel()
-		n, err := sec.Read(ctx, name)
+	return m.do(func(ctx context.Context) tea.Msg {
+		n, err := m.svc.Read(ctx, name)
 		return readMsg{name, n, err}
 	})
+}
+
+func (m *Model) onRead(msg readMsg) tea.Cmd {
+	if msg.err != nil {
+		return m.setNote(fmt.Sprintf("could not mark the conversation with %s read: %s", cleanLine(msg.name), humanError(msg.err)), true)
+	}
+	if msg.n.Count > 0 { // the history now has the read times and the deadlines
+		return m.loadHistory(msg.name)
+	}
+	return nil
 }
 
 // maybeTick schedules the next countdown tick while a self-destructing
@@ -137,53 +153,7 @@ func (m *Model) maybeTick(vis map[int]bool) tea.Cmd {
 
 // isText says whether x is a message (not a line about the conversation).
 func isText(x api.Message) bool {
-	return x.Kind == "" || x.Kind == "text"
-}
-
-// parseTimer reads 10s, 5m, 1h, 7d or off as whole seconds (0: off).
-func parseTimer(s string) (int64, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "off" || s == "0" {
-		return 0, nil
-	}
-	bad := fmt.Errorf("%q is not a timer: use e.g. 10s, 5m, 1h, 7d, or off", s)
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseInt(days, 10, 64)
-		if err != nil || n < 1 || n > 7 {
-			return 0, bad
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, bad
-		}
-	}
-	if d%time.Second != 0 || d < time.Second {
-		return 0, fmt.Errorf("a timer is at least 1s, in whole seconds")
-	}
-	if d > 7*24*time.Hour {
-		return 0, fmt.Errorf("a timer is at most 7d")
-	}
-	return int64(d / time.Second), nil
-}
-
-// fmtSecs shows a timer the way people say it: 10s, 5m, 1h, 7d, 1m30s.
-func fmtSecs(secs int64) string {
-	switch {
-	case secs <= 0:
-		return "off"
-	case secs%86400 == 0:
-		return strconv.FormatInt(secs/86400, 10) + "d"
-	case secs%3600 == 0:
-		return strconv.FormatInt(secs/3600, 10) + "h"
-	case secs%60 == 0:
-		return strconv.FormatInt(secs/60, 10) + "m"
-	case secs < 60:
-		return strconv.FormatInt(secs, 10) + "s"
-	}
-	return strings.TrimSuffix(strings.TrimSuffix((time.Duration(secs)*time.Second).String(), "0s"), "0m")
+	return !x.Kind.IsSystem()
 }
 
 // fmtLeft is the life left of a self-destructing message: seconds in the
@@ -201,20 +171,4 @@ func fmtLeft(d time.Duration) string {
 		return strconv.FormatInt(secs/3600, 10) + "h"
 	}
 	return strconv.FormatInt(secs/86400, 10) + "d"
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
-}
-
-func indexOf(xs []string, s string) int {
-	for i, x := range xs {
-		if strings.EqualFold(x, s) {
-			return i
-		}
-	}
-	return -1
 }

@@ -244,3 +244,12 @@ func (m *Model) lostEvents(gen int) tea.Cmd {
 	m.backoff = min(2*m.backoff, 30*time.Second)
 	return m.after(d, resubscribeMsg{gen})
 }
+
+// do runs f in a Cmd, with a call's timeout.
+func (m *Model) do(f func(ctx context.Context) tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := m.call()
+		defer cancel()
+		return f(ctx)
+	}
+}

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -121,15 +122,15 @@ func humanError(err error) string {
 // stateMark is the small mark after an own message.
 func (st styles) stateMark(state api.State) string {
 	switch state {
-	case "queued":
+	case api.StateQueued:
 		return st.dim.Render("◷")
-	case "sent":
+	case api.StateSent:
 		return st.dim.Render("✓")
-	case "delivered":
+	case api.StateDelivered:
 		return st.okMark.Render("✓✓")
-	case "read":
+	case api.StateRead:
 		return st.read.Render("✓✓")
-	case "failed":
+	case api.StateFailed:
 		return st.errText.Render("✗")
 	}
 	return ""
@@ -138,16 +139,23 @@ func (st styles) stateMark(state api.State) string {
 // stateWords is a message state in words, for the status bar.
 func stateWords(state api.State) string {
 	switch state {
-	case "queued":
+	case api.StateQueued:
 		return "queued: waiting to be sent"
-	case "sent":
+	case api.StateSent:
 		return "sent: not yet confirmed by their device"
-	case "delivered":
+	case api.StateDelivered:
 		return "delivered to their device"
-	case "read":
+	case api.StateRead:
 		return "read"
-	case "failed":
+	case api.StateFailed:
 		return "failed"
 	}
-	return string(state)
+	return string(state) // from a newer owner: as it came
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }

@@ -3,19 +3,19 @@
 // bottom, in the alternate screen.
 //
 // The UI talks to the node only through api.Service (the node in-process
-// or a client of the daemon's socket), and through api.Service (invites,
-// requests, receipts, timers, deletion, search, safety numbers) when the
-// service offers it; without it those commands say so. Every call runs in a tea.Cmd, so a
+// or a client of the daemon's socket). Every call runs in a tea.Cmd, so a
 // slow or absent daemon never freezes the screen; live updates come from
 // svc.Events, which the UI resubscribes to with backoff when the stream
 // ends. Text that comes from the network is stripped of control characters
 // before it reaches the terminal. NO_COLOR (or Options.NoColor) turns every
-// style off.
+// style off. The slash commands are one table (commands.go) from which the
+// help is made; each runs from the file of what it acts on (contacts.go,
+// convactions.go, search.go).
 //
 // A conversation on screen is a conversation read: when unread messages of
 // the selected contact are visible (no overlay over them, the screen not
 // locked, the terminal not reported in the background) the UI calls
-// Secret.Read, which sends the receipts and starts self-destruct clocks;
+// svc.Read, which sends the receipts and starts self-destruct clocks;
 // messages with a deadline count down while they are visible and leave
 // the screen when it passes. Options.LockAfter hides everything behind a
 // passphrase prompt after that long without a key press.
@@ -99,7 +99,6 @@ func NewModel(ctx context.Context, svc api.Service, opts Options) *Model {
 	m := &Model{
 		ctx:       ctx,
 		svc:       svc,
-		sec:       svc,
 		st:        newStyles(!opts.noColor()),
 		sel:       -1,
 		msgSel:    -1,
@@ -132,10 +131,9 @@ func NewModel(ctx context.Context, svc api.Service, opts Options) *Model {
 	return m
 }
 
-const (
-	noContactPlaceholder       = "/add NAME PEERID adds a contact · ? shows the keys"
-	noContactPlaceholderSecret = "/invite YOURNAME makes a link · /add LINK uses one · ? shows the keys"
-)
+// noContactPlaceholder is the empty input's hint before there is anyone
+// to write to.
+const noContactPlaceholder = "/invite YOURNAME makes a link · /add LINK uses one · ? shows the keys"
 
 // newInput is the message box: Enter is handled by the model (send), so
 // the textarea inserts newlines only on Alt+Enter, Shift+Enter or Ctrl+J.

@@ -163,11 +163,8 @@ func (m *Model) contactsPane(l layout) []string {
 	rows := l.bodyH - headerRows
 	var list []leftRow
 	if len(m.contacts) == 0 {
-		hint := " /add NAME PEERID"
-		if m.sec != nil {
-			hint = " /invite YOURNAME"
-		}
-		list = append(list, leftRow{fit(st.dim.Render(" no contacts yet"), w), -1}, leftRow{fit(st.dim.Render(hint), w), -1})
+		list = append(list, leftRow{fit(st.dim.Render(" no contacts yet"), w), -1},
+			leftRow{fit(st.dim.Render(" /invite YOURNAME"), w), -1})
 	}
 	for i, c := range m.contacts {
 		list = append(list, leftRow{m.contactRow(i, c, w), i})
@@ -368,26 +365,14 @@ func (m *Model) welcome(w int) []string {
 		"",
 		"  Welcome to hiso.",
 		"",
-		"  Add a contact:  /add NAME PEERID [ADDR...]",
-		"  Your peer ID, to give to your contacts:",
+		"  Invite someone:   /invite YOURNAME  makes a link for one person",
+		"  Got a link?       /add LINK",
+		"  Or by peer ID:    /add NAME PEERID [ADDR...]",
+		"",
+		"  Your peer ID:",
 		"  " + st.title.Render(id),
 		"",
 		st.dim.Render("  ? or /help shows the keys."),
-	}
-	if m.sec != nil {
-		lines = []string{
-			"",
-			"  Welcome to hiso.",
-			"",
-			"  Invite someone:   /invite YOURNAME  makes a link for one person",
-			"  Got a link?       /add LINK",
-			"  Or by peer ID:    /add NAME PEERID [ADDR...]",
-			"",
-			"  Your peer ID:",
-			"  " + st.title.Render(id),
-			"",
-			st.dim.Render("  ? or /help shows the keys."),
-		}
 	}
 	for i, s := range lines {
 		lines[i] = fit(s, w)
@@ -437,7 +422,7 @@ func (m *Model) offlineNotice() string {
 	}
 	n := 0
 	for _, x := range m.histories[c.Name] {
-		if x.From == "me" && x.State == "queued" {
+		if x.From == api.FromMe && x.State == api.StateQueued {
 			n++
 		}
 	}
@@ -479,24 +464,29 @@ func (m *Model) statusBar(w int) string {
 // runs. Unknown kinds get none.
 func kindMark(kind api.ConnKind) string {
 	switch kind {
-	case "direct":
+	case api.ConnDirect:
 		return "⇄"
-	case "hole-punched":
+	case api.ConnPunched:
 		return "↝"
-	case "relayed":
+	case api.ConnRelayed:
 		return "⇢"
-	case "lan":
+	case api.ConnLAN:
 		return "⌂"
 	}
 	return ""
 }
 
-// kindWords is the kind in the conversation header.
+// kindWords is the kind in the conversation header. Unknown kinds get
+// none.
 func kindWords(kind api.ConnKind) string {
 	switch kind {
-	case "direct", "hole-punched", "relayed":
-		return cleanLine(string(kind))
-	case "lan":
+	case api.ConnDirect:
+		return "direct"
+	case api.ConnPunched:
+		return "hole-punched"
+	case api.ConnRelayed:
+		return "relayed"
+	case api.ConnLAN:
 		return "LAN"
 	}
 	return ""

@@ -17,12 +17,12 @@ func bobHistory() []api.Message {
 	sun := time.Date(2026, 11, 22, 9, 41, 0, 0, time.UTC)
 	mon := time.Date(2026, 11, 23, 10, 2, 0, 0, time.UTC)
 	return []api.Message{
-		msgAt("b1", "bob", "bob", "are you there?", "delivered", sun),
-		msgAt("b2", "bob", "me", "yes, delivered one", "delivered", sun.Add(time.Minute)),
-		msgAt("b3", "bob", "me", "this one was read", "read", mon),
-		msgAt("b4", "bob", "me", "only sent so far", "sent", mon.Add(time.Minute)),
-		msgAt("b5", "bob", "me", "this one failed", "failed", mon.Add(2*time.Minute)),
-		msgAt("b6", "bob", "me", "still waiting", "queued", mon.Add(3*time.Minute)),
+		msgAt("b1", "bob", "bob", "are you there?", api.StateDelivered, sun),
+		msgAt("b2", "bob", api.FromMe, "yes, delivered one", api.StateDelivered, sun.Add(time.Minute)),
+		msgAt("b3", "bob", api.FromMe, "this one was read", api.StateRead, mon),
+		msgAt("b4", "bob", api.FromMe, "only sent so far", api.StateSent, mon.Add(time.Minute)),
+		msgAt("b5", "bob", api.FromMe, "this one failed", api.StateFailed, mon.Add(2*time.Minute)),
+		msgAt("b6", "bob", api.FromMe, "still waiting", api.StateQueued, mon.Add(3*time.Minute)),
 	}
 }
 
@@ -82,7 +82,7 @@ func TestScroll(t *testing.T) {
 	f := newFake()
 	for i := range 60 {
 		f.hist["alice"] = append(f.hist["alice"], msgAt(fmt.Sprint(i), "alice", "alice",
-			fmt.Sprintf("line number %02d", i), "delivered", fixedNow.Add(-time.Duration(60-i)*time.Minute)))
+			fmt.Sprintf("line number %02d", i), api.StateDelivered, fixedNow.Add(-time.Duration(60-i)*time.Minute)))
 	}
 	h := newHarness(t, f, Options{NoColor: true})
 	h.mustShow("line number 59")
@@ -92,7 +92,7 @@ func TestScroll(t *testing.T) {
 	h.mustNotShow("line number 59")
 	// A new message while scrolled up does not move the view.
 	before := h.screen()
-	x := msgAt("new", "alice", "alice", "brand new", "delivered", fixedNow)
+	x := msgAt("new", "alice", "alice", "brand new", api.StateDelivered, fixedNow)
 	h.emit(api.Event{Type: api.EventMessage, Contact: "alice", Message: &x})
 	if after := h.screen(); conversation(after) != conversation(before) {
 		t.Errorf("view moved:\n%s\n---\n%s", before, after)
@@ -116,11 +116,11 @@ func TestFits(t *testing.T) {
 	f.contacts[0].Verified, f.contacts[0].TimerSeconds = true, 604800
 	f.requests = []api.Request{carolRequest(), {PeerID: bobPeer, Name: "a-request-with-a-very-long-name", Greeting: long}}
 	exp := fixedNow.Add(90 * time.Second)
-	burning := msgAt("4", "alice", "alice", long, "read", fixedNow)
+	burning := msgAt("4", "alice", "alice", long, api.StateRead, fixedNow)
 	burning.ExpiresAt, burning.ReplyTo = &exp, "1"
-	f.hist["alice"] = []api.Message{msgAt("1", "alice", "alice", long, "delivered", fixedNow),
-		msgAt("2", "alice", "me", "日本語のテキスト "+long, "read", fixedNow), msgAt("3", "alice", "me", "tab\there", "sent", fixedNow),
-		burning, {ID: "5", Contact: "alice", From: "alice", Kind: "timer", Data: "604800", SentAt: fixedNow}}
+	f.hist["alice"] = []api.Message{msgAt("1", "alice", "alice", long, api.StateDelivered, fixedNow),
+		msgAt("2", "alice", api.FromMe, "日本語のテキスト "+long, api.StateRead, fixedNow), msgAt("3", "alice", api.FromMe, "tab\there", api.StateSent, fixedNow),
+		burning, {ID: "5", Contact: "alice", From: "alice", Kind: api.KindTimer, Data: "604800", SentAt: fixedNow}}
 	var locked bool
 	h := newHarness(t, f, Options{NoColor: true, LockAfter: time.Minute, Unlock: func([]byte) error {
 		if locked {
@@ -195,8 +195,8 @@ func TestFits(t *testing.T) {
 
 func TestNoColor(t *testing.T) {
 	f := newFake()
-	f.hist["alice"] = []api.Message{msgAt("1", "alice", "alice", "hi", "delivered", fixedNow),
-		msgAt("2", "alice", "me", "hey", "read", fixedNow)}
+	f.hist["alice"] = []api.Message{msgAt("1", "alice", "alice", "hi", api.StateDelivered, fixedNow),
+		msgAt("2", "alice", api.FromMe, "hey", api.StateRead, fixedNow)}
 	t.Setenv("NO_COLOR", "")
 	colored := newHarness(t, f, Options{})
 	if !strings.Contains(colored.m.View().Content, "\x1b[") {
@@ -222,7 +222,7 @@ func TestNoColor(t *testing.T) {
 
 func TestPeerTextCannotDriveTheTerminal(t *testing.T) {
 	f := newFake()
-	f.hist["alice"] = []api.Message{msgAt("1", "alice", "alice", "red\x1b[31m \x1b]0;pwned\x07 \u202eevil\r\x9b", "delivered", fixedNow)}
+	f.hist["alice"] = []api.Message{msgAt("1", "alice", "alice", "red\x1b[31m \x1b]0;pwned\x07 \u202eevil\r\x9b", api.StateDelivered, fixedNow)}
 	h := newHarness(t, f, Options{NoColor: true})
 	v := h.m.View().Content
 	for _, bad := range []string{"\x1b", "\x07", "\u202e", "\r", "\x9b"} {
@@ -249,5 +249,23 @@ func TestNoContactsWelcome(t *testing.T) {
 func TestHumanError(t *testing.T) {
 	if got := humanError(fmt.Errorf("x: %w", errors.New("boom\x1b[2J"))); strings.Contains(got, "\x1b") {
 		t.Errorf("humanError kept an escape: %q", got)
+	}
+}
+
+func TestVerifiedAndTimerMarks(t *testing.T) {
+	f := newFake()
+	f.contacts[0].Verified = true
+	f.contacts[1].TimerSeconds = 10
+	h := newHarness(t, f, Options{NoColor: true})
+	if l := h.contactRow("alice"); strings.Join(strings.Fields(l), " ") != "›● alice ↝ ✓" { // ↝: hole-punched (the fake's status)
+		t.Errorf("alice row = %q, want the verified mark", l)
+	}
+	if l := h.contactRow("bob"); strings.Join(strings.Fields(l), " ") != "○ bob ⏳ ◷2" {
+		t.Errorf("bob row = %q, want the hourglass", l)
+	}
+	h.mustShow("alice ✓  ● online")
+	h.press("ctrl+n")
+	if l := h.pane("bob ", true); !strings.Contains(l, "⏳ 10s") {
+		t.Errorf("bob's header = %q, want the timer", l)
 	}
 }
