@@ -81,7 +81,7 @@ func (s *Store) ClearForBoth(ctx context.Context, contactID int64, now time.Time
 // wipeTables are emptied by ClearAll, children before parents.
 var wipeTables = []string{
 	"outbox", "messages", "seen_events", "conversation_keys", "contacts",
-	"requests", "blocked", "invite_tokens", "settings", "sqlite_sequence",
+	"requests", "out_requests", "declined", "blocked", "invite_tokens", "settings", "sqlite_sequence",
 }
 
 // ClearAll deletes every row of every table, the search index and every

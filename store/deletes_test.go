@@ -251,6 +251,8 @@ func TestClearAll(t *testing.T) {
 		s.Block(ctx, "12D3KooWBlockedPeer"),
 		s.AddInviteToken(ctx, [16]byte{1, 2, 3}, "invitee", time.Now().Add(time.Hour)),
 		s.SetSetting(ctx, "canary", setting),
+		s.SaveOutRequest(ctx, OutRequest{PeerID: "12D3KooWInviter", Name: "me", Greeting: greet, CreatedAt: time.Now()}),
+		s.SetDeclined(ctx, "12D3KooWDeclinedPeer", time.Now()),
 	} {
 		if step != nil {
 			t.Fatal(step)

@@ -3,7 +3,8 @@
 // as "timer set" or "cleared"), the outbox of conversation events (texts,
 // read receipts, deletes, clears, timer changes) not yet acknowledged by
 // their recipient, self-destruct deadlines, a search index, contact
-// requests, blocked peers, invite tokens and a few node settings.
+// requests (from strangers, owed by us, declined), blocked peers, invite
+// tokens and a few node settings.
 //
 // # At rest
 //
@@ -322,6 +323,7 @@ func SchemaVersion() int {
 // migrationSteps are the steps in Go of some migrations, by version.
 var migrationSteps = map[int]func(*Store, *wtx) error{
 	2: indexTexts,
+	3: moveRequestSettings,
 }
 
 // migrate applies the missing migrations in one transaction.
