@@ -174,7 +174,7 @@ func (n *Node) Accept(ctx context.Context, who string, d api.Decide) (api.Contac
 	if err := n.store.RemoveRequest(ctx, r.PeerID); err != nil {
 		return api.Contact{}, err
 	}
-	_ = n.store.SetSetting(ctx, declinedKey(p), "")
+	_ = n.store.ClearDeclined(ctx, p.String())
 	if rc, ok := n.roster.byPeer(p); ok && n.host != nil {
 		// Tell the requester now, so its queued messages come at once
 		// instead of after its backoff.
@@ -195,7 +195,7 @@ func (n *Node) Decline(ctx context.Context, who string) error {
 	}
 	// Remembered, so the requester is told to stop rather than landing
 	// here again on its next retry.
-	if err := n.store.SetSetting(ctx, declinedKey(p), n.cfg.now().UTC().Format(time.RFC3339)); err != nil {
+	if err := n.store.SetDeclined(ctx, p.String(), n.cfg.now()); err != nil {
 		return err
 	}
 	return n.store.RemoveRequest(ctx, r.PeerID)
