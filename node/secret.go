@@ -36,7 +36,7 @@ func (n *Node) Invite(ctx context.Context, req api.NewInvite) (api.Invite, error
 	if err != nil {
 		return api.Invite{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 	}
-	if err := n.store.AddInviteToken(ctx, inv.Token, inv.Name, inv.Expires); err != nil {
+	if err := n.store.AddInviteToken(ctx, inv.Token, inv.Name, inv.Expires, n.cfg.now()); err != nil {
 		return api.Invite{}, err
 	}
 	return api.Invite{Link: inv.String(), Name: inv.Name, Expires: inv.Expires}, nil
@@ -352,7 +352,7 @@ func (n *Node) Search(ctx context.Context, name, query string, limit int) ([]api
 	if query == "" {
 		return nil, fmt.Errorf("%w: empty search", api.ErrInvalid)
 	}
-	ms, err := n.store.Search(ctx, cid, query, limit)
+	ms, err := n.store.Search(ctx, cid, query, limit, n.cfg.now())
 	if err != nil {
 		return nil, err
 	}

@@ -132,7 +132,7 @@ func TestMigrateFrom0001(t *testing.T) {
 		t.Fatalf("Pending = %v, %v", p, err)
 	}
 	// The old texts were indexed by the migration.
-	if res, err := s.Search(ctx, cid, "marmots", 0); err != nil || !reflect.DeepEqual(ids(res), []MessageID{msgs[2].id, msgs[1].id}) {
+	if res, err := s.Search(ctx, cid, "marmots", 0, time.Now()); err != nil || !reflect.DeepEqual(ids(res), []MessageID{msgs[2].id, msgs[1].id}) {
 		t.Fatalf("Search(old texts) = %v, %v", texts(res), err)
 	}
 	ftsCheck(t, s)

@@ -313,14 +313,14 @@ func moveRequestSettings(_ *Store, w *wtx) error {
 // AddInviteToken remembers an invite token we handed out, for someone we
 // call name, valid until expires. Only SHA-256(token) is stored: the
 // database does not hold what would let someone else use the invite.
-// Expired tokens are forgotten.
-func (s *Store) AddInviteToken(ctx context.Context, token [16]byte, name string, expires time.Time) error {
+// Tokens expired at now are forgotten.
+func (s *Store) AddInviteToken(ctx context.Context, token [16]byte, name string, expires, now time.Time) error {
 	if token == ([16]byte{}) {
 		return errors.New("store: zero invite token")
 	}
 	h := sha256.Sum256(token[:])
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := pruneTokens(ctx, tx, time.Now()); err != nil {
+		if err := pruneTokens(ctx, tx, now); err != nil {
 			return err
 		}
 		// A token added again keeps its state: a used token stays used.

@@ -176,11 +176,11 @@ func TestInviteTokens(t *testing.T) {
 		tok [16]byte
 		exp time.Time
 	}{{tok, t0.Add(time.Hour)}, {other, t0.Add(time.Hour)}, {late, t0.Add(time.Minute)}} {
-		if err := s.AddInviteToken(ctx, x.tok, "for someone", x.exp); err != nil {
+		if err := s.AddInviteToken(ctx, x.tok, "for someone", x.exp, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.AddInviteToken(ctx, [16]byte{}, "zero", t0.Add(time.Hour)); err == nil {
+	if err := s.AddInviteToken(ctx, [16]byte{}, "zero", t0.Add(time.Hour), t0); err == nil {
 		t.Fatal("zero token accepted")
 	}
 	use := func(tok [16]byte, now time.Time) bool {
@@ -201,7 +201,7 @@ func TestInviteTokens(t *testing.T) {
 		t.Fatal("token accepted twice")
 	}
 	// Adding a used token again does not revive it.
-	if err := s.AddInviteToken(ctx, tok, "again", t0.Add(2*time.Hour)); err != nil || use(tok, t0) {
+	if err := s.AddInviteToken(ctx, tok, "again", t0.Add(2*time.Hour), t0); err != nil || use(tok, t0) {
 		t.Fatalf("re-added used token accepted (%v)", err)
 	}
 	if use(late, t0.Add(time.Minute)) { // expired at exactly its deadline
