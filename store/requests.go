@@ -98,13 +98,6 @@ func (s *Store) RemoveRequest(ctx context.Context, peerID string) error {
 	})
 }
 
-// RequestCount returns the number of pending requests.
-func (s *Store) RequestCount(ctx context.Context) (int, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM requests").Scan(&n)
-	return n, err
-}
-
 // Block records that a peer is blocked and drops its pending request.
 // Blocking a blocked peer is not an error.
 func (s *Store) Block(ctx context.Context, peerID string) error {
@@ -119,21 +112,6 @@ func (s *Store) Block(ctx context.Context, peerID string) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM requests WHERE peer_id = ?", peerID)
 		return err
 	})
-}
-
-// Unblock forgets that a peer is blocked. Not blocked is not an error.
-func (s *Store) Unblock(ctx context.Context, peerID string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM blocked WHERE peer_id = ?", peerID)
-		return err
-	})
-}
-
-// IsBlocked reports whether a peer is blocked.
-func (s *Store) IsBlocked(ctx context.Context, peerID string) (bool, error) {
-	var b bool
-	err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM blocked WHERE peer_id = ?)", peerID).Scan(&b)
-	return b, err
 }
 
 // Blocked returns the blocked peers, sorted.

@@ -54,8 +54,8 @@
 // Those terms are plaintext inside the (adiantum-encrypted) database, not
 // sealed under a conversation key: the price of search. So destroying a
 // conversation key alone would not remove them; every method that
-// destroys or replaces a key (RemoveContact, clears, ClearAll) deletes the
-// messages and their terms with it. Deleting a message removes its terms
+// destroys or replaces a key (the clears) deletes the messages and their
+// terms with it. Deleting a message removes its terms
 // in the same transaction, and deletions that matter (delete, clear,
 // expiry) end with a WAL checkpoint, so that with secure_delete nothing of
 // them is left in the files.
