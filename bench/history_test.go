@@ -233,7 +233,7 @@ func (h *history) queries() []historyQuery {
 			if !all {
 				c = h.contact(i)
 			}
-			ms, err := h.st.Search(ctx, c, commonWord, 50)
+			ms, err := h.st.Search(ctx, c, commonWord, 50, time.Now())
 			return len(ms), err
 		}
 	}

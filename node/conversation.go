@@ -139,7 +139,7 @@ func (n *Node) Search(ctx context.Context, name, query string, limit int) ([]api
 	if query == "" {
 		return nil, fmt.Errorf("%w: empty search", api.ErrInvalid)
 	}
-	ms, err := n.store.Search(ctx, cid, query, limit)
+	ms, err := n.store.Search(ctx, cid, query, limit, n.cfg.now())
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func (n *Node) Invite(ctx context.Context, req api.NewInvite) (api.Invite, error
 	if err != nil {
 		return api.Invite{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 	}
-	if err := n.store.AddInviteToken(ctx, inv.Token, inv.Name, inv.Expires); err != nil {
+	if err := n.store.AddInviteToken(ctx, inv.Token, inv.Name, inv.Expires, n.cfg.now()); err != nil {
 		return api.Invite{}, err
 	}
 	return api.Invite{Link: inv.String(), Name: inv.Name, Expires: inv.Expires}, nil
@@ -178,7 +178,7 @@ func (n *Node) Accept(ctx context.Context, who string, d api.Decide) (api.Contac
 	if err := n.store.RemoveRequest(ctx, r.PeerID); err != nil {
 		return api.Contact{}, err
 	}
-	_ = n.store.SetSetting(ctx, declinedKey(p), "")
+	_ = n.store.ClearDeclined(ctx, p.String())
 	if rc, ok := n.roster.byPeer(p); ok && nerr == nil {
 		// Tell the requester now, so its queued messages come at once
 		// instead of after its backoff.
@@ -199,7 +199,7 @@ func (n *Node) Decline(ctx context.Context, who string) error {
 	}
 	// Remembered, so the requester is told to stop rather than landing
 	// here again on its next retry.
-	if err := n.store.SetSetting(ctx, declinedKey(p), n.cfg.now().UTC().Format(time.RFC3339)); err != nil {
+	if err := n.store.SetDeclined(ctx, p.String(), n.cfg.now()); err != nil {
 		return err
 	}
 	return n.store.RemoveRequest(ctx, r.PeerID)

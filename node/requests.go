@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
+	"github.com/hiso-chat/hiso/store"
 )
 
 func (n *Node) receiveRequest(ctx context.Context, p peer.ID, req protocol.Request) (protocol.ReplyStatus, error) {
@@ -73,34 +73,31 @@ func (n *Node) addContactUnique(ctx context.Context, name string, p peer.ID, add
 // outRequest is a contact request we owe a peer we added from an invite:
 // it is (re)sent before any chat stream until the peer accepts.
 type outRequest struct {
-	Token    [16]byte `json:"token"`
-	Name     string   `json:"name"`
-	Greeting string   `json:"greeting"`
+	Token    [16]byte
+	Name     string
+	Greeting string
 }
 
-func outRequestKey(p peer.ID) string { return "outreq:" + p.String() }
-
+// pendingOutRequest returns the request we owe p, or nil.
 func (n *Node) pendingOutRequest(ctx context.Context, p peer.ID) (*outRequest, error) {
-	v, ok, err := n.store.Setting(ctx, outRequestKey(p))
-	if err != nil || !ok || v == "" {
+	r, err := n.store.OutRequest(ctx, p.String())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
-	var r outRequest
-	if err := json.Unmarshal([]byte(v), &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return &outRequest{Token: r.Token, Name: r.Name, Greeting: r.Greeting}, nil
 }
 
+// saveOutRequest records the request we owe p; nil forgets it.
 func (n *Node) saveOutRequest(ctx context.Context, p peer.ID, r *outRequest) error {
 	if r == nil {
-		return n.store.SetSetting(ctx, outRequestKey(p), "")
+		return n.store.RemoveOutRequest(ctx, p.String())
 	}
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return n.store.SetSetting(ctx, outRequestKey(p), string(b))
+	return n.store.SaveOutRequest(ctx, store.OutRequest{
+		PeerID: p.String(), Token: r.Token, Name: r.Name, Greeting: r.Greeting, CreatedAt: n.cfg.now(),
+	})
 }
 
 // nudge sends a request to a peer that already has us as a contact: its
@@ -130,16 +127,10 @@ var errDeclined = errors.New("the contact declined your request")
 // landing in requests again.
 const declinedFor = 30 * 24 * time.Hour
 
-func declinedKey(p peer.ID) string { return "declined:" + p.String() }
-
 // declined reports whether the user declined p's request recently.
 func (n *Node) declined(ctx context.Context, p peer.ID) bool {
-	v, ok, err := n.store.Setting(ctx, declinedKey(p))
-	if err != nil || !ok || v == "" {
-		return false
-	}
-	at, err := time.Parse(time.RFC3339, v)
-	return err == nil && n.cfg.now().Sub(at) < declinedFor
+	at, ok, err := n.store.DeclinedAt(ctx, p.String())
+	return err == nil && ok && n.cfg.now().Sub(at) < declinedFor
 }
 
 // errAwaitingAcceptance: the peer has our request but has not decided.

@@ -110,7 +110,7 @@ func BenchmarkSearch10k(b *testing.B) {
 	ctx := context.Background()
 	s, _ := benchHistory(b, 10_000)
 	for b.Loop() {
-		if ms, err := s.Search(ctx, 0, "fox jum", 20); err != nil || len(ms) != 20 {
+		if ms, err := s.Search(ctx, 0, "fox jum", 20, time.Now()); err != nil || len(ms) != 20 {
 			b.Fatal(len(ms), err)
 		}
 	}

@@ -274,7 +274,7 @@ func TestClearRaces(t *testing.T) {
 					errs <- fmt.Errorf("PendingEvents: %w", err)
 					return
 				}
-				if _, err := s.Search(ctx, a.ID, "w1", 5); err != nil {
+				if _, err := s.Search(ctx, a.ID, "w1", 5, time.Now()); err != nil {
 					errs <- fmt.Errorf("Search: %w", err)
 					return
 				}

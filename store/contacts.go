@@ -96,16 +96,6 @@ func (s *Store) Contacts(ctx context.Context) ([]Contact, error) {
 	return cs, rows.Err()
 }
 
-// ContactByName returns the contact with this exact name, or ErrNotFound.
-func (s *Store) ContactByName(ctx context.Context, name string) (Contact, error) {
-	return s.contactWhere(ctx, "name = ?", name)
-}
-
-// ContactByPeer returns the contact with this peer ID, or ErrNotFound.
-func (s *Store) ContactByPeer(ctx context.Context, peerID string) (Contact, error) {
-	return s.contactWhere(ctx, "peer_id = ?", peerID)
-}
-
 // Contact returns the contact with this id, or ErrNotFound.
 func (s *Store) Contact(ctx context.Context, id int64) (Contact, error) {
 	return s.contactWhere(ctx, "id = ?", id)
@@ -132,43 +122,6 @@ func (s *Store) SetContactAddrs(ctx context.Context, id int64, addrs []string) e
 		}
 		return mustAffect(res, id)
 	})
-}
-
-// RemoveContact deletes a contact, its conversation key, its messages
-// (with their search terms) and its outbox rows in one transaction. secure_delete zeroes the freed space,
-// and a checkpoint then copies the zeroed pages into the database file and
-// truncates the WAL, so no old frame still holds the conversation key
-// (the checkpoint is best effort: if it fails, the next one does it).
-// Without that key, any copy of the bodies left elsewhere (backups, freed
-// disk blocks) cannot be decrypted.
-func (s *Store) RemoveContact(ctx context.Context, id int64) error {
-	err := s.writeTx(ctx, func(w *wtx) error {
-		// Messages first, while the key to open their texts (whose index
-		// terms go with them) still exists.
-		if _, err := w.deleteMessages(time.Now(), "contact_id = ?", id); err != nil {
-			return err
-		}
-		s.keys.remove(id)
-		for _, q := range []string{
-			"DELETE FROM outbox WHERE contact_id = ?",
-			"DELETE FROM seen_events WHERE contact_id = ?",
-			"DELETE FROM conversation_keys WHERE contact_id = ?",
-		} {
-			if _, err := w.ExecContext(ctx, q, id); err != nil {
-				return err
-			}
-		}
-		res, err := w.ExecContext(ctx, "DELETE FROM contacts WHERE id = ?", id)
-		if err != nil {
-			return err
-		}
-		return mustAffect(res, id)
-	})
-	if err != nil {
-		return err
-	}
-	s.checkpoint(ctx)
-	return nil
 }
 
 // SetVerified records whether we verified the contact's safety number.

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -75,40 +73,5 @@ func (s *Store) ClearForBoth(ctx context.Context, contactID int64, now time.Time
 		return err
 	}
 	s.checkpoint(ctx)
-	return nil
-}
-
-// wipeTables are emptied by ClearAll, children before parents.
-var wipeTables = []string{
-	"outbox", "messages", "seen_events", "conversation_keys", "contacts",
-	"requests", "blocked", "invite_tokens", "settings", "sqlite_sequence",
-}
-
-// ClearAll deletes every row of every table, the search index and every
-// conversation key, checkpoints the WAL and VACUUMs the database, so that
-// the files hold nothing of the history (the caller then deletes them).
-// The Store stays usable, empty.
-func (s *Store) ClearAll(ctx context.Context) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		s.keys.reset()
-		if _, err := tx.ExecContext(ctx, "INSERT INTO messages_fts (messages_fts) VALUES ('delete-all')"); err != nil {
-			return err
-		}
-		for _, t := range wipeTables {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
-				return fmt.Errorf("store: wipe %s: %w", t, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	s.keys.reset()
-	for _, q := range []string{"PRAGMA wal_checkpoint(TRUNCATE)", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"} {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("store: %s: %w", q, err)
-		}
-	}
 	return nil
 }

@@ -208,7 +208,7 @@ func TestDeletionsLeaveNoTrace(t *testing.T) {
 
 	// What was not deleted is still there, and still found.
 	f.present(map[string][]byte{"kept body": keepBody, "kept words": []byte(keepW)})
-	if res, err := s.Search(ctx, 0, keepW, 0); err != nil || len(res) != 1 {
+	if res, err := s.Search(ctx, 0, keepW, 0, time.Now()); err != nil || len(res) != 1 {
 		t.Fatalf("Search(kept) = %v, %v", texts(res), err)
 	}
 	ftsCheck(t, s)
@@ -249,8 +249,10 @@ func TestClearAll(t *testing.T) {
 	for _, step := range []error{
 		s.AddRequest(ctx, "12D3KooWRequester", "stranger", greet, time.Now(), 10),
 		s.Block(ctx, "12D3KooWBlockedPeer"),
-		s.AddInviteToken(ctx, [16]byte{1, 2, 3}, "invitee", time.Now().Add(time.Hour)),
+		s.AddInviteToken(ctx, [16]byte{1, 2, 3}, "invitee", time.Now().Add(time.Hour), time.Now()),
 		s.SetSetting(ctx, "canary", setting),
+		s.SaveOutRequest(ctx, OutRequest{PeerID: "12D3KooWInviter", Name: "me", Greeting: greet, CreatedAt: time.Now()}),
+		s.SetDeclined(ctx, "12D3KooWDeclinedPeer", time.Now()),
 	} {
 		if step != nil {
 			t.Fatal(step)
@@ -304,7 +306,7 @@ func TestClearAll(t *testing.T) {
 	if m, err := s.Enqueue(ctx, c2.ID, word, time.Now()); err != nil || m.Seq != 1 {
 		t.Fatalf("Enqueue after ClearAll: %+v, %v", m, err)
 	}
-	if res, err := s.Search(ctx, 0, word, 0); err != nil || len(res) != 1 {
+	if res, err := s.Search(ctx, 0, word, 0, time.Now()); err != nil || len(res) != 1 {
 		t.Fatalf("Search after ClearAll = %v, %v", texts(res), err)
 	}
 	ftsCheck(t, s)

@@ -35,7 +35,7 @@ const seenRetention = 30 * 24 * time.Hour
 //     line.
 //
 // System lines get the event's id. After a delete or clear, the WAL is
-// checkpointed (see RemoveContact).
+// checkpointed (see checkpoint).
 func (s *Store) ApplyIncoming(ctx context.Context, events []InEvent, now time.Time) ([]Applied, error) {
 	if len(events) == 0 {
 		return nil, nil

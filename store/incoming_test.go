@@ -123,7 +123,7 @@ func TestApplyIncomingDelete(t *testing.T) {
 	if n := len(history(t, s, a.ID)); n != 2 {
 		t.Fatalf("%d lines after replay", n)
 	}
-	if res, _ := s.Search(ctx, 0, "theirs", 0); len(res) != 0 {
+	if res, _ := s.Search(ctx, 0, "theirs", 0, time.Now()); len(res) != 0 {
 		t.Fatal("a deleted message is still found")
 	}
 	ftsCheck(t, s)
@@ -188,7 +188,7 @@ func TestApplyIncomingClear(t *testing.T) {
 	if h := history(t, s, a.ID); len(h) != 2 || h[0].Kind != KindCleared || h[1].Text != "after the clear" {
 		t.Fatalf("after reopen: %v %v", kinds(h), texts(h))
 	}
-	if res, err := s.Search(ctx, a.ID, "one", 0); err != nil || len(res) != 0 {
+	if res, err := s.Search(ctx, a.ID, "one", 0, time.Now()); err != nil || len(res) != 0 {
 		t.Fatalf("cleared message found: %v, %v", texts(res), err)
 	}
 	ftsCheck(t, s)

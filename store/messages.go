@@ -12,18 +12,13 @@ import (
 const messageCols = "m.id, m.contact_id, m.direction, m.seq, m.body, m.sent_at, m.received_at, m.state," +
 	" m.kind, m.reply_to, m.timer_ms, m.read_at, m.expires_at"
 
-// Enqueue stores an outgoing message and its outbox row in one transaction,
-// durable on return. The message gets a new random ID, the contact's next
-// outgoing sequence number (1, 2, 3, ... per contact), State Queued,
-// SentAt = ReceivedAt = now and the conversation's current self-destruct
-// Timer. ErrNotFound if the contact does not exist.
-func (s *Store) Enqueue(ctx context.Context, contactID int64, text string, now time.Time) (Message, error) {
-	return s.EnqueueReply(ctx, contactID, text, MessageID{}, now)
-}
-
-// EnqueueReply is Enqueue for a text that answers replyTo, a message of
-// the same conversation (ErrNotFound otherwise). A zero replyTo is no
-// reply.
+// EnqueueReply stores an outgoing text and its outbox row in one
+// transaction, durable on return. The message gets a new random ID, the
+// contact's next outgoing sequence number (1, 2, 3, ... per contact),
+// State Queued, SentAt = ReceivedAt = now and the conversation's current
+// self-destruct Timer. ErrNotFound if the contact does not exist. A
+// non-zero replyTo is the message the text answers, one of the same
+// conversation (ErrNotFound otherwise).
 func (s *Store) EnqueueReply(ctx context.Context, contactID int64, text string, replyTo MessageID, now time.Time) (Message, error) {
 	ms, err := s.enqueue(ctx, contactID, []string{text}, replyTo, now)
 	if err != nil {
@@ -32,7 +27,8 @@ func (s *Store) EnqueueReply(ctx context.Context, contactID int64, text string, 
 	return ms[0], nil
 }
 
-// EnqueueBatch is Enqueue for many texts, in order, in one transaction.
+// EnqueueBatch is EnqueueReply for many texts that answer nothing, in
+// order, in one transaction.
 func (s *Store) EnqueueBatch(ctx context.Context, contactID int64, texts []string, now time.Time) ([]Message, error) {
 	return s.enqueue(ctx, contactID, texts, MessageID{}, now)
 }
@@ -89,16 +85,6 @@ func (s *Store) enqueue(ctx context.Context, contactID int64, texts []string, re
 	return out, nil
 }
 
-// Pending returns up to limit text messages of a contact's outbox in Seq
-// order, only those with Seq > afterSeq. If limit <= 0, all of them. Other
-// events are left out: PendingEvents returns everything to deliver.
-func (s *Store) Pending(ctx context.Context, contactID int64, afterSeq uint64, limit int) ([]Message, error) {
-	if limit <= 0 {
-		limit = -1
-	}
-	return s.queryMessages(ctx, s.st.pending, contactID, int64(afterSeq), limit)
-}
-
 // PendingContacts lists the ids of contacts that have anything (texts or
 // other events) in the outbox, in ascending order.
 func (s *Store) PendingContacts(ctx context.Context) ([]int64, error) {
@@ -124,20 +110,6 @@ func (s *Store) PendingCount(ctx context.Context, contactID int64) (int, error) 
 	var n int
 	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM outbox WHERE contact_id = ?", contactID).Scan(&n)
 	return n, err
-}
-
-// MarkSent sets the state of the given outgoing messages from Queued to
-// Sent, leaving any other state (and unknown ids) alone. One transaction.
-func (s *Store) MarkSent(ctx context.Context, ids []MessageID) error {
-	return s.MarkEventsSent(ctx, ids)
-}
-
-// MarkDelivered removes the given messages from the outbox and sets their
-// state to Delivered unless it is already Delivered or Read. One
-// transaction. It returns the ids whose state actually changed, in the
-// order given; unknown ids are ignored.
-func (s *Store) MarkDelivered(ctx context.Context, ids []MessageID) ([]MessageID, error) {
-	return s.MarkEventsDelivered(ctx, ids)
 }
 
 // StoreIncoming inserts incoming text messages in one transaction, durable

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"reflect"
 	"strconv"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/driver"
+	"github.com/ncruces/go-sqlite3/ext/fts5"
 )
 
 // v1Message is a message as the program that knew only migration 0001
@@ -129,7 +132,7 @@ func TestMigrateFrom0001(t *testing.T) {
 		t.Fatalf("Pending = %v, %v", p, err)
 	}
 	// The old texts were indexed by the migration.
-	if res, err := s.Search(ctx, cid, "marmots", 0); err != nil || !reflect.DeepEqual(ids(res), []MessageID{msgs[2].id, msgs[1].id}) {
+	if res, err := s.Search(ctx, cid, "marmots", 0, time.Now()); err != nil || !reflect.DeepEqual(ids(res), []MessageID{msgs[2].id, msgs[1].id}) {
 		t.Fatalf("Search(old texts) = %v, %v", texts(res), err)
 	}
 	ftsCheck(t, s)
@@ -153,5 +156,125 @@ func TestMigrateFrom0001(t *testing.T) {
 	var fk int
 	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM pragma_foreign_key_check").Scan(&fk); err != nil || fk != 0 {
 		t.Fatalf("foreign_key_check: %d, %v", fk, err)
+	}
+}
+
+// makeV2 creates a database at path with migrations 0001 and 0002 applied
+// and the given settings rows, written with raw SQL as the program of
+// schema 2 wrote them.
+func makeV2(t *testing.T, path string, settings [][2]string) {
+	t.Helper()
+	ctx := context.Background()
+	vfsKey := deriveKey(testKey(1), infoAdiantum)
+	db, err := driver.Open("file:"+path+"?vfs=adiantum", func(c *sqlite3.Conn) error {
+		if err := c.Exec("PRAGMA hexkey='" + hex.EncodeToString(vfsKey) + "'; PRAGMA locking_mode=EXCLUSIVE; PRAGMA foreign_keys=on"); err != nil {
+			return err
+		}
+		return fts5.Register(c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%.40s: %v", q, err)
+		}
+	}
+	exec("PRAGMA journal_mode=WAL")
+	for _, name := range []string{"0001_init.sql", "0002_secret_chat.sql"} {
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(string(b))
+	}
+	exec("PRAGMA user_version=2")
+	for _, kv := range settings {
+		// The schema-2 SetSetting.
+		exec("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", kv[0], kv[1])
+	}
+}
+
+// TestMigrateRequestSettings: the "outreq:" and "declined:" settings rows
+// of schema 2 become rows of out_requests and declined, except the ""
+// ones, which the old code wrote to forget a row; none of them is left in
+// settings, and other settings are untouched.
+func TestMigrateRequestSettings(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	// node's outRequest, as schema-2 node marshaled it.
+	type oldOutRequest struct {
+		Token    [16]byte `json:"token"`
+		Name     string   `json:"name"`
+		Greeting string   `json:"greeting"`
+	}
+	outreq := func(r oldOutRequest) string {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	declinedAt := time.Date(2026, 11, 3, 14, 5, 6, 0, time.UTC)
+	owed := oldOutRequest{Token: [16]byte{0xde, 0xad, 15: 0x01}, Name: "hiso a1b2c3", Greeting: "it's me, from the café"}
+	makeV2(t, path, [][2]string{
+		{"listen", "/ip4/0.0.0.0/tcp/4001"},
+		{"outreq:12D3KooWOwed", outreq(owed)},
+		{"outreq:12D3KooWNoToken", outreq(oldOutRequest{Name: "me"})},
+		{"outreq:12D3KooWAnswered", ""}, // answered: forgotten with ""
+		{"outreq:12D3KooWBroken", "{not json"},
+		{"declined:12D3KooWDeclined", declinedAt.Format(time.RFC3339)},
+		{"declined:12D3KooWAccepted", ""}, // declined, then accepted
+		{"declined:12D3KooWBadTime", "yesterday"},
+	})
+
+	s := openTest(t, path)
+	if v := userVersion(t, s); v != SchemaVersion() || v < 3 {
+		t.Fatalf("user_version = %d, want %d", v, SchemaVersion())
+	}
+	want := OutRequest{PeerID: "12D3KooWOwed", Token: owed.Token, Name: owed.Name, Greeting: owed.Greeting}
+	if r, err := s.OutRequest(ctx, "12D3KooWOwed"); err != nil || !reflect.DeepEqual(r, want) {
+		t.Fatalf("moved OutRequest = %+v, %v; want %+v", r, err, want)
+	}
+	if r, err := s.OutRequest(ctx, "12D3KooWNoToken"); err != nil || r.Token != ([16]byte{}) || r.Name != "me" {
+		t.Fatalf("moved OutRequest without a token = %+v, %v", r, err)
+	}
+	for _, p := range []string{"12D3KooWAnswered", "12D3KooWBroken"} {
+		if _, err := s.OutRequest(ctx, p); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("OutRequest(%s) = %v, want ErrNotFound", p, err)
+		}
+	}
+	if n := count(t, s, "SELECT count(*) FROM out_requests"); n != 2 {
+		t.Fatalf("%d out_requests rows, want 2", n)
+	}
+	if at, ok, err := s.DeclinedAt(ctx, "12D3KooWDeclined"); err != nil || !ok || !at.Equal(declinedAt) {
+		t.Fatalf("moved DeclinedAt = %v %v %v, want %v", at, ok, err, declinedAt)
+	}
+	for _, p := range []string{"12D3KooWAccepted", "12D3KooWBadTime"} {
+		if _, ok, err := s.DeclinedAt(ctx, p); err != nil || ok {
+			t.Fatalf("DeclinedAt(%s) = %v %v, want none", p, ok, err)
+		}
+	}
+	if n := count(t, s, "SELECT count(*) FROM declined"); n != 1 {
+		t.Fatalf("%d declined rows, want 1", n)
+	}
+	if n := count(t, s, "SELECT count(*) FROM settings WHERE key LIKE 'outreq:%' OR key LIKE 'declined:%'"); n != 0 {
+		t.Fatalf("%d request rows left in settings", n)
+	}
+	if v, ok, err := s.Setting(ctx, "listen"); err != nil || !ok || v != "/ip4/0.0.0.0/tcp/4001" {
+		t.Fatalf("listen setting after migration: %q %v %v", v, ok, err)
+	}
+	if n := count(t, s, "SELECT count(*) FROM settings"); n != 1 {
+		t.Fatalf("%d settings rows, want 1", n)
+	}
+	// The moved request is removed like a new one.
+	if err := s.RemoveOutRequest(ctx, "12D3KooWOwed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OutRequest(ctx, "12D3KooWOwed"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("OutRequest after remove = %v", err)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -96,13 +98,6 @@ func (s *Store) RemoveRequest(ctx context.Context, peerID string) error {
 	})
 }
 
-// RequestCount returns the number of pending requests.
-func (s *Store) RequestCount(ctx context.Context) (int, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM requests").Scan(&n)
-	return n, err
-}
-
 // Block records that a peer is blocked and drops its pending request.
 // Blocking a blocked peer is not an error.
 func (s *Store) Block(ctx context.Context, peerID string) error {
@@ -117,21 +112,6 @@ func (s *Store) Block(ctx context.Context, peerID string) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM requests WHERE peer_id = ?", peerID)
 		return err
 	})
-}
-
-// Unblock forgets that a peer is blocked. Not blocked is not an error.
-func (s *Store) Unblock(ctx context.Context, peerID string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM blocked WHERE peer_id = ?", peerID)
-		return err
-	})
-}
-
-// IsBlocked reports whether a peer is blocked.
-func (s *Store) IsBlocked(ctx context.Context, peerID string) (bool, error) {
-	var b bool
-	err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM blocked WHERE peer_id = ?)", peerID).Scan(&b)
-	return b, err
 }
 
 // Blocked returns the blocked peers, sorted.
@@ -152,17 +132,173 @@ func (s *Store) Blocked(ctx context.Context) ([]string, error) {
 	return ps, rows.Err()
 }
 
+// OutRequest is a contact request we owe a peer that we added from its
+// invite, kept until the peer answers it.
+type OutRequest struct {
+	PeerID    string
+	Token     [16]byte // the invite's token; zero: none
+	Name      string   // the name we suggest for ourselves
+	Greeting  string
+	CreatedAt time.Time // zero for requests made before migration 0003
+}
+
+// SaveOutRequest records the request we owe r.PeerID, replacing any
+// earlier one.
+func (s *Store) SaveOutRequest(ctx context.Context, r OutRequest) error {
+	if r.PeerID == "" {
+		return errors.New("store: empty peer ID")
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO out_requests (peer_id, token, name, greeting, created_at)"+
+			" VALUES (?, ?, ?, ?, ?)", r.PeerID, r.Token[:], r.Name, r.Greeting, nullMS(r.CreatedAt))
+		return err
+	})
+}
+
+// OutRequest returns the request we owe a peer, or ErrNotFound.
+func (s *Store) OutRequest(ctx context.Context, peerID string) (OutRequest, error) {
+	var (
+		r       = OutRequest{PeerID: peerID}
+		token   []byte
+		created sql.NullInt64
+	)
+	err := s.db.QueryRowContext(ctx, "SELECT token, name, greeting, created_at FROM out_requests WHERE peer_id = ?", peerID).
+		Scan(&token, &r.Name, &r.Greeting, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return OutRequest{}, fmt.Errorf("request to %s: %w", peerID, ErrNotFound)
+	}
+	if err != nil {
+		return OutRequest{}, err
+	}
+	if len(token) != len(r.Token) {
+		return OutRequest{}, fmt.Errorf("store: request to %s: bad token", peerID)
+	}
+	copy(r.Token[:], token)
+	if created.Valid {
+		r.CreatedAt = fromMS(created.Int64)
+	}
+	return r, nil
+}
+
+// RemoveOutRequest forgets the request we owe a peer (it was answered, or
+// the contact was not added). No request is not an error.
+func (s *Store) RemoveOutRequest(ctx context.Context, peerID string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM out_requests WHERE peer_id = ?", peerID)
+		return err
+	})
+}
+
+// SetDeclined records that the user declined a peer's request at now,
+// replacing an earlier time.
+func (s *Store) SetDeclined(ctx context.Context, peerID string, now time.Time) error {
+	if peerID == "" {
+		return errors.New("store: empty peer ID")
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO declined (peer_id, declined_at) VALUES (?, ?)",
+			peerID, toMS(now))
+		return err
+	})
+}
+
+// DeclinedAt returns when the user last declined a peer's request, and
+// whether they did. How long a decline counts is the caller's decision.
+func (s *Store) DeclinedAt(ctx context.Context, peerID string) (time.Time, bool, error) {
+	var at int64
+	err := s.db.QueryRowContext(ctx, "SELECT declined_at FROM declined WHERE peer_id = ?", peerID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return fromMS(at), true, nil
+}
+
+// ClearDeclined forgets that a peer's request was declined. Not declined
+// is not an error.
+func (s *Store) ClearDeclined(ctx context.Context, peerID string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM declined WHERE peer_id = ?", peerID)
+		return err
+	})
+}
+
+// Settings rows in which node kept out requests and declines before
+// migration 0003, keyed by prefix + peer ID.
+const (
+	oldOutRequestPrefix = "outreq:"
+	oldDeclinedPrefix   = "declined:"
+)
+
+// moveRequestSettings is the step of migration 0003: it moves the
+// "outreq:" and "declined:" rows of settings into out_requests and
+// declined and deletes them. A row whose value is "" (what the old code
+// wrote to forget one) or cannot be read (which the old code treated as no
+// request, or no decline) is only deleted.
+func moveRequestSettings(_ *Store, w *wtx) error {
+	type row struct{ key, value string }
+	var rs []row
+	rows, err := w.QueryContext(w.ctx, "SELECT key, value FROM settings")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.key, &r.value); err != nil {
+			rows.Close()
+			return err
+		}
+		if strings.HasPrefix(r.key, oldOutRequestPrefix) || strings.HasPrefix(r.key, oldDeclinedPrefix) {
+			rs = append(rs, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if peerID, ok := strings.CutPrefix(r.key, oldOutRequestPrefix); ok && peerID != "" && r.value != "" {
+			// The JSON of node's outRequest as the old code wrote it.
+			var old struct {
+				Token    [16]byte `json:"token"`
+				Name     string   `json:"name"`
+				Greeting string   `json:"greeting"`
+			}
+			if json.Unmarshal([]byte(r.value), &old) == nil {
+				if _, err := w.ExecContext(w.ctx, "INSERT INTO out_requests (peer_id, token, name, greeting) VALUES (?, ?, ?, ?)",
+					peerID, old.Token[:], old.Name, old.Greeting); err != nil {
+					return err
+				}
+			}
+		}
+		if peerID, ok := strings.CutPrefix(r.key, oldDeclinedPrefix); ok && peerID != "" && r.value != "" {
+			if at, err := time.Parse(time.RFC3339, r.value); err == nil {
+				if _, err := w.ExecContext(w.ctx, "INSERT INTO declined (peer_id, declined_at) VALUES (?, ?)",
+					peerID, toMS(at)); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := w.ExecContext(w.ctx, "DELETE FROM settings WHERE key = ?", r.key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // AddInviteToken remembers an invite token we handed out, for someone we
 // call name, valid until expires. Only SHA-256(token) is stored: the
 // database does not hold what would let someone else use the invite.
-// Expired tokens are forgotten.
-func (s *Store) AddInviteToken(ctx context.Context, token [16]byte, name string, expires time.Time) error {
+// Tokens expired at now are forgotten.
+func (s *Store) AddInviteToken(ctx context.Context, token [16]byte, name string, expires, now time.Time) error {
 	if token == ([16]byte{}) {
 		return errors.New("store: zero invite token")
 	}
 	h := sha256.Sum256(token[:])
 	return s.write(ctx, func(tx *sql.Tx) error {
-		if err := pruneTokens(ctx, tx, time.Now()); err != nil {
+		if err := pruneTokens(ctx, tx, now); err != nil {
 			return err
 		}
 		// A token added again keeps its state: a used token stays used.

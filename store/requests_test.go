@@ -176,11 +176,11 @@ func TestInviteTokens(t *testing.T) {
 		tok [16]byte
 		exp time.Time
 	}{{tok, t0.Add(time.Hour)}, {other, t0.Add(time.Hour)}, {late, t0.Add(time.Minute)}} {
-		if err := s.AddInviteToken(ctx, x.tok, "for someone", x.exp); err != nil {
+		if err := s.AddInviteToken(ctx, x.tok, "for someone", x.exp, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.AddInviteToken(ctx, [16]byte{}, "zero", t0.Add(time.Hour)); err == nil {
+	if err := s.AddInviteToken(ctx, [16]byte{}, "zero", t0.Add(time.Hour), t0); err == nil {
 		t.Fatal("zero token accepted")
 	}
 	use := func(tok [16]byte, now time.Time) bool {
@@ -201,7 +201,7 @@ func TestInviteTokens(t *testing.T) {
 		t.Fatal("token accepted twice")
 	}
 	// Adding a used token again does not revive it.
-	if err := s.AddInviteToken(ctx, tok, "again", t0.Add(2*time.Hour)); err != nil || use(tok, t0) {
+	if err := s.AddInviteToken(ctx, tok, "again", t0.Add(2*time.Hour), t0); err != nil || use(tok, t0) {
 		t.Fatalf("re-added used token accepted (%v)", err)
 	}
 	if use(late, t0.Add(time.Minute)) { // expired at exactly its deadline
@@ -274,5 +274,81 @@ func TestSetVerified(t *testing.T) {
 	}
 	if err := s.SetVerified(ctx, 999, true, now); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("SetVerified(unknown) = %v", err)
+	}
+}
+
+func TestOutRequests(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	s := openTest(t, path)
+	t0 := truncMS(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)) // as read back
+	if _, err := s.OutRequest(ctx, "p1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("OutRequest(none) = %v, want ErrNotFound", err)
+	}
+	r := OutRequest{PeerID: "p1", Token: [16]byte{1, 2, 3, 15: 9}, Name: "me", Greeting: "hi, it's me", CreatedAt: t0}
+	if err := s.SaveOutRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.OutRequest(ctx, "p1"); err != nil || !reflect.DeepEqual(got, r) {
+		t.Fatalf("OutRequest = %+v, %v; want %+v", got, err, r)
+	}
+	// Saved again: replaced. A zero token is kept as none.
+	r2 := OutRequest{PeerID: "p1", Name: "me again", CreatedAt: t0.Add(time.Hour)}
+	if err := s.SaveOutRequest(ctx, r2); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.OutRequest(ctx, "p1"); err != nil || !reflect.DeepEqual(got, r2) {
+		t.Fatalf("replaced OutRequest = %+v, %v; want %+v", got, err, r2)
+	}
+	if err := s.SaveOutRequest(ctx, OutRequest{Name: "x"}); err == nil {
+		t.Fatal("an out request without a peer was saved")
+	}
+	// It survives a reopen; removing it removes the row.
+	s.Close()
+	s = openTest(t, path)
+	if got, err := s.OutRequest(ctx, "p1"); err != nil || !reflect.DeepEqual(got, r2) {
+		t.Fatalf("OutRequest after reopen = %+v, %v", got, err)
+	}
+	for range 2 {
+		if err := s.RemoveOutRequest(ctx, "p1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.OutRequest(ctx, "p1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("OutRequest after remove = %v", err)
+	}
+	if n := count(t, s, "SELECT count(*) FROM out_requests"); n != 0 {
+		t.Fatalf("%d out_requests rows after remove", n)
+	}
+}
+
+func TestDeclined(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, dbPath(t))
+	t0 := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	if at, ok, err := s.DeclinedAt(ctx, "p1"); err != nil || ok || !at.IsZero() {
+		t.Fatalf("DeclinedAt(none) = %v %v %v", at, ok, err)
+	}
+	for _, at := range []time.Time{t0, t0.Add(time.Hour)} {
+		if err := s.SetDeclined(ctx, "p1", at); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.DeclinedAt(ctx, "p1"); err != nil || !ok || !got.Equal(at) {
+			t.Fatalf("DeclinedAt = %v %v %v, want %v", got, ok, err, at)
+		}
+	}
+	if err := s.SetDeclined(ctx, "", t0); err == nil {
+		t.Fatal("a decline without a peer was saved")
+	}
+	for range 2 {
+		if err := s.ClearDeclined(ctx, "p1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok, err := s.DeclinedAt(ctx, "p1"); err != nil || ok {
+		t.Fatalf("DeclinedAt after clear = %v %v", ok, err)
+	}
+	if n := count(t, s, "SELECT count(*) FROM declined"); n != 0 {
+		t.Fatalf("%d declined rows after clear", n)
 	}
 }

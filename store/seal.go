@@ -202,17 +202,6 @@ func (c *keyCache) remove(id int64) {
 	}
 }
 
-// reset forgets every key (ClearAll).
-func (c *keyCache) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	for id := range c.keys {
-		c.keys[id] = [32]byte{}
-		delete(c.keys, id)
-	}
-}
-
 // clear forgets every key for good (Close).
 func (c *keyCache) clear() {
 	c.mu.Lock()

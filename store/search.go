@@ -29,9 +29,9 @@ import (
 // of one contact, or of all contacts if contactID is 0 (all matches if
 // limit <= 0). Every whitespace-separated word of query must occur, as a
 // word or a word's prefix, in any order; FTS5 syntax has no meaning in
-// query (see ftsQuery). Expired messages are not returned, even if
+// query (see ftsQuery). Messages expired at now are not returned, even if
 // ExpireDue has not deleted them yet.
-func (s *Store) Search(ctx context.Context, contactID int64, query string, limit int) ([]Message, error) {
+func (s *Store) Search(ctx context.Context, contactID int64, query string, limit int, now time.Time) ([]Message, error) {
 	match := ftsQuery(query)
 	if match == "" {
 		return nil, nil
@@ -41,7 +41,7 @@ func (s *Store) Search(ctx context.Context, contactID int64, query string, limit
 	}
 	q := "SELECT " + messageCols + " FROM messages_fts f JOIN messages m ON m.local_seq = f.rowid" +
 		" WHERE messages_fts MATCH ?1 AND m.kind = 0 AND (m.expires_at IS NULL OR m.expires_at > ?2)"
-	args := []any{match, toMS(time.Now())}
+	args := []any{match, toMS(now)}
 	if contactID != 0 {
 		q += " AND m.contact_id = ?3"
 		args = append(args, contactID)

@@ -24,7 +24,7 @@ func TestSearch(t *testing.T) {
 
 	search := func(contact int64, q string, limit int) []MessageID {
 		t.Helper()
-		ms, err := s.Search(ctx, contact, q, limit)
+		ms, err := s.Search(ctx, contact, q, limit, time.Now())
 		if err != nil {
 			t.Fatalf("Search(%d, %q): %v", contact, q, err)
 		}
@@ -68,7 +68,7 @@ func TestSearch(t *testing.T) {
 		`lunch)`, `-lunch`, `+`, `'`, `\`, "\x00", "lunch\x00noon", "\x00\"", `a:b:c`, `%`, `_`,
 		strings.Repeat(`"(`, 500), "lunch\u200bnoon", "\xff\xfe"}
 	for _, q := range hostile {
-		if _, err := s.Search(ctx, 0, q, 10); err != nil {
+		if _, err := s.Search(ctx, 0, q, 10, time.Now()); err != nil {
 			t.Errorf("Search(%q): %v", q, err)
 		}
 	}
@@ -95,7 +95,7 @@ func TestSearchNeverFindsGone(t *testing.T) {
 	now := time.Now()
 	found := func(q string) int {
 		t.Helper()
-		ms, err := s.Search(ctx, 0, q, 0)
+		ms, err := s.Search(ctx, 0, q, 0, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

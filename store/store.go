@@ -3,7 +3,8 @@
 // as "timer set" or "cleared"), the outbox of conversation events (texts,
 // read receipts, deletes, clears, timer changes) not yet acknowledged by
 // their recipient, self-destruct deadlines, a search index, contact
-// requests, blocked peers, invite tokens and a few node settings.
+// requests (from strangers, owed by us, declined), blocked peers, invite
+// tokens and a few node settings.
 //
 // # At rest
 //
@@ -53,8 +54,8 @@
 // Those terms are plaintext inside the (adiantum-encrypted) database, not
 // sealed under a conversation key: the price of search. So destroying a
 // conversation key alone would not remove them; every method that
-// destroys or replaces a key (RemoveContact, clears, ClearAll) deletes the
-// messages and their terms with it. Deleting a message removes its terms
+// destroys or replaces a key (the clears) deletes the messages and their
+// terms with it. Deleting a message removes its terms
 // in the same transaction, and deletions that matter (delete, clear,
 // expiry) end with a WAL checkpoint, so that with secure_delete nothing of
 // them is left in the files.
@@ -322,6 +323,7 @@ func SchemaVersion() int {
 // migrationSteps are the steps in Go of some migrations, by version.
 var migrationSteps = map[int]func(*Store, *wtx) error{
 	2: indexTexts,
+	3: moveRequestSettings,
 }
 
 // migrate applies the missing migrations in one transaction.

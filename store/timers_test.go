@@ -259,7 +259,7 @@ func TestExpireDue(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, dbPath(t))
 	a, b := addContact(t, s, "a"), addContact(t, s, "b")
-	t0 := truncMS(time.Now()) // Search hides what has expired by the wall clock
+	t0 := truncMS(time.Now())
 	if _, ok, err := s.NextExpiry(ctx); err != nil || ok {
 		t.Fatalf("NextExpiry on empty = %v, %v", ok, err)
 	}
@@ -313,7 +313,7 @@ func TestExpireDue(t *testing.T) {
 	if evs := pendingEvents(t, s, a.ID); !reflect.DeepEqual(eventKinds(evs), []EventKind{EventSetTimer, EventReceipt}) {
 		t.Fatalf("outbox after expiry: %v", eventKinds(evs))
 	}
-	if res, err := s.Search(ctx, 0, "walrus", 0); err != nil || !reflect.DeepEqual(ids(res), []MessageID{keep.ID, long.ID}) {
+	if res, err := s.Search(ctx, 0, "walrus", 0, t0.Add(12*time.Second)); err != nil || !reflect.DeepEqual(ids(res), []MessageID{keep.ID, long.ID}) {
 		t.Fatalf("Search after expiry = %v, %v", texts(res), err)
 	}
 	if n := count(t, s, "SELECT count(*) FROM messages_fts_docsize"); n != 2 {
@@ -323,6 +323,10 @@ func TestExpireDue(t *testing.T) {
 	// A replay of an expired incoming text does not bring it back.
 	if a := apply(t, s, t0.Add(time.Minute), short); a[0].Inserted {
 		t.Fatal("an expired message was stored again")
+	}
+	// Expired by the clock Search is given, not yet deleted: not found.
+	if res, err := s.Search(ctx, 0, "walrus", 0, t0.Add(2*time.Hour)); err != nil || !reflect.DeepEqual(ids(res), []MessageID{keep.ID}) {
+		t.Fatalf("Search after long's deadline = %v, %v", texts(res), err)
 	}
 	got, err = s.ExpireDue(ctx, t0.Add(2*time.Hour))
 	if err != nil || !reflect.DeepEqual(got, map[int64][]MessageID{a.ID: {long.ID}}) {
