@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -99,7 +100,9 @@ func validName(name string) error {
 		return fmt.Errorf("%w: a contact needs a name", api.ErrInvalid)
 	case len(name) > maxNameLen:
 		return fmt.Errorf("%w: name longer than %d bytes", api.ErrInvalid, maxNameLen)
-	case name == "me":
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: a name must be UTF-8 text", api.ErrInvalid)
+	case name == api.FromMe:
 		return fmt.Errorf("%w: \"me\" stands for you in history; pick another name", api.ErrInvalid)
 	case strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || r == '/' }):
 		return fmt.Errorf("%w: names cannot contain control characters or '/'", api.ErrInvalid)

@@ -48,7 +48,22 @@ func (c *Client) Identity(ctx context.Context) (v Identity, err error) {
 	return
 }
 
+// checkUTF8 refuses what JSON cannot carry: invalid UTF-8 would arrive at
+// the owner as U+FFFD and be accepted there, so it is refused here, as the
+// owner refuses it.
+func checkUTF8(what string, ss ...string) error {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, what)
+		}
+	}
+	return nil
+}
+
 func (c *Client) AddContact(ctx context.Context, req AddContact) (v Contact, err error) {
+	if err = checkUTF8("the name", req.Name); err != nil {
+		return
+	}
 	err = c.do(ctx, "POST", "/v1/contacts", req, &v)
 	return
 }
@@ -59,8 +74,6 @@ func (c *Client) Contacts(ctx context.Context) (v []Contact, err error) {
 }
 
 func (c *Client) Send(ctx context.Context, req Send) (v []Message, err error) {
-	// JSON cannot carry invalid UTF-8 (it would arrive as U+FFFD and be
-	// sent), so refuse it here as the owner would.
 	for i, t := range req.Texts {
 		if !utf8.ValidString(t) {
 			return nil, fmt.Errorf("%w: message %d is not valid UTF-8", ErrInvalid, i+1)
@@ -172,11 +185,17 @@ func IsUnavailable(err error) bool {
 }
 
 func (c *Client) Invite(ctx context.Context, req NewInvite) (v Invite, err error) {
+	if err = checkUTF8("the name", req.Name); err != nil {
+		return
+	}
 	err = c.do(ctx, "POST", "/v1/invites", req, &v)
 	return
 }
 
 func (c *Client) AddByInvite(ctx context.Context, req AddByInvite) (v Contact, err error) {
+	if err = checkUTF8("the name or greeting", req.Name, req.MyName, req.Greeting); err != nil {
+		return
+	}
 	err = c.do(ctx, "POST", "/v1/add", req, &v)
 	return
 }
@@ -187,6 +206,9 @@ func (c *Client) Requests(ctx context.Context) (v []Request, err error) {
 }
 
 func (c *Client) Accept(ctx context.Context, who string, d Decide) (v Contact, err error) {
+	if err = checkUTF8("the name", d.Name); err != nil {
+		return
+	}
 	err = c.do(ctx, "POST", "/v1/requests/"+url.PathEscape(who)+"/accept", d, &v)
 	return
 }

@@ -255,6 +255,7 @@ func testAddContactInvalid(t *testing.T, s api.Service) {
 		{"the name me", api.AddContact{Name: "me", PeerID: p}},
 		{"a slash in the name", api.AddContact{Name: "a/b", PeerID: p}},
 		{"a control character in the name", api.AddContact{Name: "a\nb", PeerID: p}},
+		{"a name that is not UTF-8", api.AddContact{Name: "a\xffb", PeerID: p}},
 		{"a name of 65 bytes", api.AddContact{Name: strings.Repeat("x", 65), PeerID: p}},
 		{"no peer ID", api.AddContact{Name: "bob"}},
 		{"a malformed peer ID", api.AddContact{Name: "bob", PeerID: "nope"}},
