@@ -16,6 +16,7 @@ import (
 
 	"github.com/hiso-chat/hiso/node"
 	"github.com/hiso-chat/hiso/node/api"
+	"github.com/hiso-chat/hiso/node/home"
 	"github.com/hiso-chat/hiso/store"
 )
 
@@ -67,7 +68,7 @@ func (c *ownerFlags) own(ctx context.Context, g *Globals, s *io_, logTo io.Write
 	if err != nil {
 		return err
 	}
-	lock, err := node.AcquireLock(p.Lock)
+	lock, err := home.AcquireLock(p.Lock)
 	if err != nil {
 		return fmt.Errorf("%w: is `hiso daemon` or the hiso UI already running for %s?", err, p.Home)
 	}
@@ -109,7 +110,7 @@ func (c *ownerFlags) own(ctx context.Context, g *Globals, s *io_, logTo io.Write
 
 // serveAPI serves the local API on the home's socket (mode 0600 in a 0700
 // home: only this user). The returned function stops it.
-func serveAPI(p node.Paths, n *node.Node, log *slog.Logger) (func() error, error) {
+func serveAPI(p home.Paths, n *node.Node, log *slog.Logger) (func() error, error) {
 	// The caller holds the lock, so a socket file here is a dead owner's.
 	_ = os.Remove(p.Socket)
 	ln, err := net.Listen("unix", p.Socket)

@@ -16,6 +16,7 @@ import (
 	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node"
 	"github.com/hiso-chat/hiso/node/api"
+	"github.com/hiso-chat/hiso/node/home"
 	"github.com/hiso-chat/hiso/store"
 )
 
@@ -29,15 +30,15 @@ type Globals struct {
 	given []byte // a passphrase already collected (the UI's own screens)
 }
 
-func (g *Globals) paths() (node.Paths, error) {
-	home := g.Home
-	if home == "" {
+func (g *Globals) paths() (home.Paths, error) {
+	dir := g.Home
+	if dir == "" {
 		var err error
-		if home, err = node.DefaultHome(); err != nil {
-			return node.Paths{}, err
+		if dir, err = home.DefaultHome(); err != nil {
+			return home.Paths{}, err
 		}
 	}
-	return node.NewPaths(home), nil
+	return home.NewPaths(dir), nil
 }
 
 func (g *Globals) logger(w io.Writer) *slog.Logger {
@@ -79,7 +80,7 @@ func askPassphrase(s *io_, prompt string) ([]byte, error) {
 }
 
 // unlock opens the keystore.
-func (g *Globals) unlock(s *io_, p node.Paths) (*identity.Identity, error) {
+func (g *Globals) unlock(s *io_, p home.Paths) (*identity.Identity, error) {
 	pass, err := g.passphrase(s, "Passphrase: ")
 	if err != nil {
 		return nil, err
@@ -95,7 +96,7 @@ func (g *Globals) unlock(s *io_, p node.Paths) (*identity.Identity, error) {
 type local struct {
 	*node.Node
 	st   *store.Store
-	lock *node.Lock
+	lock *home.Lock
 }
 
 func (l *local) close() {
@@ -117,8 +118,8 @@ func (g *Globals) service(ctx context.Context, s *io_) (api.Service, func(), err
 	if c, err := api.Dial(ctx, p.Socket); err == nil {
 		return c, c.Close, nil
 	}
-	lock, err := node.AcquireLock(p.Lock)
-	if errors.Is(err, node.ErrLocked) {
+	lock, err := home.AcquireLock(p.Lock)
+	if errors.Is(err, home.ErrLocked) {
 		return nil, nil, fmt.Errorf("%w, but it does not answer on %s; wait for it to start, or stop it", err, p.Socket)
 	}
 	if err != nil {
@@ -133,7 +134,7 @@ func (g *Globals) service(ctx context.Context, s *io_) (api.Service, func(), err
 	return l, l.close, nil
 }
 
-func openLocal(ctx context.Context, g *Globals, s *io_, p node.Paths, lock *node.Lock) (*local, error) {
+func openLocal(ctx context.Context, g *Globals, s *io_, p home.Paths, lock *home.Lock) (*local, error) {
 	id, err := g.unlock(s, p)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/hiso-chat/hiso/identity"
-	"github.com/hiso-chat/hiso/node"
+	"github.com/hiso-chat/hiso/node/home"
 )
 
 type wipeCmd struct {
@@ -59,7 +59,7 @@ func (c *wipeCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 	if err := stopOwner(p); err != nil {
 		return err
 	}
-	lock, err := node.AcquireLock(p.Lock)
+	lock, err := home.AcquireLock(p.Lock)
 	if err != nil {
 		return err
 	}
@@ -124,15 +124,15 @@ func (c *wipeCmd) clearEverywhere(ctx context.Context, g *Globals, s *io_) error
 
 // stopOwner asks a running owner to stop (SIGTERM to the pid in the lock
 // file) and waits until the lock is free.
-func stopOwner(p node.Paths) error {
+func stopOwner(p home.Paths) error {
 	deadline := time.Now().Add(20 * time.Second)
 	signalled := false
 	for {
-		lock, err := node.AcquireLock(p.Lock)
+		lock, err := home.AcquireLock(p.Lock)
 		if err == nil {
 			return lock.Release()
 		}
-		if !errors.Is(err, node.ErrLocked) {
+		if !errors.Is(err, home.ErrLocked) {
 			return err
 		}
 		if !signalled {
@@ -154,7 +154,7 @@ func stopOwner(p node.Paths) error {
 // in it: files that are not hiso's are never touched. On flash,
 // overwriting is no erasure: what makes the history unrecoverable is that
 // its key died with the keystore.
-func shredHome(p node.Paths) error {
+func shredHome(p home.Paths) error {
 	files := []string{p.Database, p.Database + "-wal", p.Database + "-journal", p.Database + "-shm", p.Lock}
 	for _, f := range files {
 		if err := shred(f); err != nil && !os.IsNotExist(err) {
