@@ -68,3 +68,12 @@ func (p Paths) Check() error {
 	}
 	return nil
 }
+
+// CheckIdentity refuses a directory that holds no keystore, so that a
+// mistyped --home (~, .) is never treated as a home and loses no files.
+func (p Paths) CheckIdentity() error {
+	if _, err := os.Stat(p.Keystore); err != nil {
+		return fmt.Errorf("%s holds no hiso identity", p.Home)
+	}
+	return nil
+}
