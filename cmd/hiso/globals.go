@@ -82,6 +82,26 @@ func (g *Globals) unlocker(s *io_) func() ([]byte, error) {
 	return func() ([]byte, error) { return g.passphrase(s, "Passphrase: ") }
 }
 
+// services are what the subcommands' Run methods were given (kong's
+// provider of api.Service); run closes them once Run returned.
+type services struct{ done []func() }
+
+func (ss *services) open(ctx context.Context, g *Globals, s *io_) (api.Service, error) {
+	svc, done, err := g.service(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	ss.done = append(ss.done, done)
+	return svc, nil
+}
+
+func (ss *services) close() {
+	for i := len(ss.done) - 1; i >= 0; i-- {
+		ss.done[i]()
+	}
+	ss.done = nil
+}
+
 // service connects to the home's owner, or, with none running, opens the
 // home in this process without network (and says so on stderr).
 func (g *Globals) service(ctx context.Context, s *io_) (api.Service, func(), error) {

@@ -25,19 +25,20 @@ type sendCmd struct {
 // maxStdinBatch bounds the messages queued in one request.
 const maxStdinBatch = 1000
 
-func (c *sendCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+// check refuses bad arguments before the home is opened.
+func (c *sendCmd) check() error {
 	if c.Stdin == (len(c.Text) > 0) {
 		return errors.New("give the message as arguments, or --stdin to read one per line")
 	}
 	if c.Stdin && c.ReplyTo != "" {
 		return errors.New("--reply-to answers with one message: give it as arguments, not --stdin")
 	}
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+	return nil
+}
+
+func (c *sendCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	var events <-chan api.Event
+	var err error
 	if c.Wait > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Wait)
@@ -126,12 +127,7 @@ type historyCmd struct {
 	NoRead bool   `name:"no-read" help:"Do not mark the messages read (no read receipts, no self-destruct countdown)."`
 }
 
-func (c *historyCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+func (c *historyCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	ms, err := svc.History(ctx, c.Name, c.Limit)
 	if err != nil {
 		return err

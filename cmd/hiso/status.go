@@ -4,18 +4,15 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/hiso-chat/hiso/node/api"
 )
 
 type idCmd struct {
 	JSON bool `help:"Print JSON."`
 }
 
-func (c *idCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+func (c *idCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	id, err := svc.Identity(ctx)
 	if err != nil {
 		return err
@@ -37,12 +34,7 @@ type statusCmd struct {
 	JSON bool `help:"Print JSON."`
 }
 
-func (c *statusCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+func (c *statusCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	st, err := svc.Status(ctx)
 	if err != nil {
 		return err

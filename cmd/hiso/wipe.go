@@ -58,7 +58,7 @@ func (c *wipeCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 }
 
 func (c *wipeCmd) clearEverywhere(ctx context.Context, g *Globals, s *io_) error {
-	svc, sec, done, err := g.secret(ctx, s)
+	svc, done, err := g.service(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (c *wipeCmd) clearEverywhere(ctx context.Context, g *Globals, s *io_) error
 		return err
 	}
 	for _, ct := range cs {
-		if err := sec.Clear(ctx, ct.Name); err != nil {
+		if err := svc.Clear(ctx, ct.Name); err != nil {
 			return err
 		}
 	}
