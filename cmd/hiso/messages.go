@@ -109,14 +109,14 @@ func waitDelivered(ctx context.Context, out io.Writer, events <-chan api.Event, 
 			if ev.Message == nil || !waiting[ev.Message.ID] {
 				continue
 			}
-			if st := ev.Message.State; st == "delivered" || st == "read" {
+			if st := ev.Message.State; st == api.StateDelivered || st == api.StateRead {
 				delete(waiting, ev.Message.ID)
 			}
 		case <-ctx.Done():
 			return exitError{code: 3, err: fmt.Errorf("%s has not confirmed %d message(s) yet: they stay queued and will be delivered when you are both online", name, len(waiting))}
 		}
 	}
-	fmt.Fprintln(out, "delivered")
+	fmt.Fprintln(out, api.StateDelivered)
 	return nil
 }
 
@@ -151,7 +151,7 @@ func (c *historyCmd) print(s *io_, ms []api.Message) error {
 	w := bufio.NewWriter(s.out)
 	for _, m := range ms {
 		when := m.SentAt.Local().Format("2006-01-02 15:04")
-		if m.Kind != "" && m.Kind != "text" {
+		if m.Kind.IsSystem() {
 			fmt.Fprintf(w, "%s  — %s —\n", when, systemLine(m))
 			continue
 		}

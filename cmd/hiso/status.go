@@ -43,13 +43,13 @@ func (c *statusCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 		return printJSON(s.out, st)
 	}
 	fmt.Fprintf(s.out, "peer ID: %s\n", st.PeerID)
-	if st.Owner == "none" {
+	if st.Owner == api.OwnerNone {
 		fmt.Fprintln(s.out, "network: off (no daemon running)")
 	}
 	for _, a := range st.Listening {
 		fmt.Fprintf(s.out, "listening: %s\n", a)
 	}
-	if st.Owner != "none" {
+	if st.Owner != api.OwnerNone {
 		fmt.Fprintf(s.out, "reachability: %s\n", st.Reachability)
 		fmt.Fprintf(s.out, "DHT routing table: %d peers\n", st.DHTPeers)
 		for _, r := range st.Relays {

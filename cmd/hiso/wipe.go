@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/node/home"
 )
 
@@ -63,7 +64,7 @@ func (c *wipeCmd) clearEverywhere(ctx context.Context, g *Globals, s *io_) error
 		return err
 	}
 	defer done()
-	if st, err := svc.Status(ctx); err == nil && st.Owner == "none" {
+	if st, err := svc.Status(ctx); err == nil && st.Owner == api.OwnerNone {
 		fmt.Fprintln(s.out, "no daemon is running: the clear requests cannot be sent; start `hiso daemon` first, or use --no-clear")
 		return errors.New("nothing was changed")
 	}
