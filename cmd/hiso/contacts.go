@@ -18,12 +18,7 @@ type contactAddCmd struct {
 	Addrs  []string `arg:"" optional:"" name:"multiaddr" help:"Addresses to reach the contact, with or without /p2p/PEERID."`
 }
 
-func (c *contactAddCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+func (c *contactAddCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	ct, err := svc.AddContact(ctx, api.AddContact{Name: c.Name, PeerID: c.PeerID, Addrs: c.Addrs})
 	if err != nil {
 		return err
@@ -36,12 +31,7 @@ type contactsCmd struct {
 	JSON bool `help:"Print JSON."`
 }
 
-func (c *contactsCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+func (c *contactsCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	cs, err := svc.Contacts(ctx)
 	if err != nil {
 		return err

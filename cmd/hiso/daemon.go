@@ -5,18 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
-	"os"
-	"runtime/debug"
-	"time"
 
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/hiso-chat/hiso/node"
-	"github.com/hiso-chat/hiso/node/api"
-	"github.com/hiso-chat/hiso/store"
+	"github.com/hiso-chat/hiso/node/home"
 )
 
 type daemonCmd struct {
@@ -44,9 +37,10 @@ func (c *daemonCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 	})
 }
 
-// own takes the home's lock, unlocks the keystore, opens the history,
-// starts the node and serves the local API on the home's socket, then
-// runs fn until it returns; everything is closed in reverse order.
+// own makes this process the home's owner (home.Open: the lock, the
+// keystore, the history, the node) and serves the local API on the home's
+// socket, then runs fn until it returns; everything is closed in reverse
+// order.
 func (c *ownerFlags) own(ctx context.Context, g *Globals, s *io_, logTo io.Writer, fn func(context.Context, *node.Node) error) error {
 	p, err := g.paths()
 	if err != nil {
@@ -67,77 +61,26 @@ func (c *ownerFlags) own(ctx context.Context, g *Globals, s *io_, logTo io.Write
 	if err != nil {
 		return err
 	}
-	lock, err := node.AcquireLock(p.Lock)
-	if err != nil {
-		return fmt.Errorf("%w: is `hiso daemon` or the hiso UI already running for %s?", err, p.Home)
-	}
-	defer lock.Release()
-	id, err := g.unlock(s, p)
-	if err != nil {
-		return err
-	}
-	// argon2id just used 64 MiB that the runtime would otherwise keep for
-	// the daemon's whole life (idle RSS 107 MB instead of ~40 MB).
-	debug.FreeOSMemory()
-	st, err := store.Open(p.Database, id.DBKey)
-	if err != nil {
-		return fmt.Errorf("open history: %w", err)
-	}
-	defer st.Close()
-
 	log := g.logger(logTo)
 	owner := c.owner
 	if owner == "" {
 		owner = "daemon"
 	}
-	n, err := node.New(ctx, id, st, node.WithListen(listen...), node.WithLogger(log), node.WithNetwork(nc), node.WithOwner(owner))
+	h, err := home.Open(ctx, p, g.unlocker(s),
+		node.WithListen(listen...), node.WithLogger(log), node.WithNetwork(nc), node.WithOwner(owner))
+	if errors.Is(err, home.ErrLocked) {
+		return fmt.Errorf("%w: is `hiso daemon` or the hiso UI already running for %s?", err, p.Home)
+	}
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-
-	stop, err := serveAPI(p, n, log)
-	if err != nil {
+	if err := h.Serve(log); err != nil {
+		h.Close()
 		return err
 	}
-	ferr := fn(ctx, n)
-	if err := stop(); err != nil && ferr == nil {
+	ferr := fn(ctx, h.Node())
+	if err := h.Close(); err != nil && ferr == nil {
 		ferr = err
 	}
 	return ferr
-}
-
-// serveAPI serves the local API on the home's socket (mode 0600 in a 0700
-// home: only this user). The returned function stops it.
-func serveAPI(p node.Paths, n *node.Node, log *slog.Logger) (func() error, error) {
-	// The caller holds the lock, so a socket file here is a dead owner's.
-	_ = os.Remove(p.Socket)
-	ln, err := net.Listen("unix", p.Socket)
-	if err != nil {
-		return nil, fmt.Errorf("serve local API: %w", err)
-	}
-	if err := os.Chmod(p.Socket, 0o600); err != nil {
-		ln.Close()
-		os.Remove(p.Socket)
-		return nil, err
-	}
-	srvCtx, cancelSrv := context.WithCancel(context.Background())
-	srv := &http.Server{
-		Handler:           api.NewHandler(n, log),
-		BaseContext:       func(net.Listener) context.Context { return srvCtx },
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	return func() error {
-		cancelSrv() // ends event streams
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shut)
-		os.Remove(p.Socket)
-		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("local API: %w", err)
-		}
-		return nil
-	}, nil
 }

@@ -13,10 +13,9 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node"
 	"github.com/hiso-chat/hiso/node/api"
-	"github.com/hiso-chat/hiso/store"
+	"github.com/hiso-chat/hiso/node/home"
 )
 
 // Globals are the flags every subcommand takes. Each has an environment
@@ -29,15 +28,15 @@ type Globals struct {
 	given []byte // a passphrase already collected (the UI's own screens)
 }
 
-func (g *Globals) paths() (node.Paths, error) {
-	home := g.Home
-	if home == "" {
+func (g *Globals) paths() (home.Paths, error) {
+	dir := g.Home
+	if dir == "" {
 		var err error
-		if home, err = node.DefaultHome(); err != nil {
-			return node.Paths{}, err
+		if dir, err = home.DefaultHome(); err != nil {
+			return home.Paths{}, err
 		}
 	}
-	return node.NewPaths(home), nil
+	return home.NewPaths(dir), nil
 }
 
 func (g *Globals) logger(w io.Writer) *slog.Logger {
@@ -78,30 +77,29 @@ func askPassphrase(s *io_, prompt string) ([]byte, error) {
 	return p, err
 }
 
-// unlock opens the keystore.
-func (g *Globals) unlock(s *io_, p node.Paths) (*identity.Identity, error) {
-	pass, err := g.passphrase(s, "Passphrase: ")
+// unlocker is the passphrase home.Open asks for, when it needs it.
+func (g *Globals) unlocker(s *io_) func() ([]byte, error) {
+	return func() ([]byte, error) { return g.passphrase(s, "Passphrase: ") }
+}
+
+// services are what the subcommands' Run methods were given (kong's
+// provider of api.Service); run closes them once Run returned.
+type services struct{ done []func() }
+
+func (ss *services) open(ctx context.Context, g *Globals, s *io_) (api.Service, error) {
+	svc, done, err := g.service(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	id, err := identity.Open(p.Keystore, pass)
-	if errors.Is(err, identity.ErrNotFound) {
-		return nil, fmt.Errorf("no identity in %s: run `hiso init` first", p.Home)
+	ss.done = append(ss.done, done)
+	return svc, nil
+}
+
+func (ss *services) close() {
+	for i := len(ss.done) - 1; i >= 0; i-- {
+		ss.done[i]()
 	}
-	return id, err
-}
-
-// local is a home opened by this process because no owner runs.
-type local struct {
-	*node.Node
-	st   *store.Store
-	lock *node.Lock
-}
-
-func (l *local) close() {
-	l.Node.Close()
-	l.st.Close()
-	l.lock.Release()
+	ss.done = nil
 }
 
 // service connects to the home's owner, or, with none running, opens the
@@ -117,37 +115,15 @@ func (g *Globals) service(ctx context.Context, s *io_) (api.Service, func(), err
 	if c, err := api.Dial(ctx, p.Socket); err == nil {
 		return c, c.Close, nil
 	}
-	lock, err := node.AcquireLock(p.Lock)
-	if errors.Is(err, node.ErrLocked) {
+	h, err := home.Open(ctx, p, g.unlocker(s), node.Offline())
+	if errors.Is(err, home.ErrLocked) {
 		return nil, nil, fmt.Errorf("%w, but it does not answer on %s; wait for it to start, or stop it", err, p.Socket)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	l, err := openLocal(ctx, g, s, p, lock)
-	if err != nil {
-		lock.Release()
-		return nil, nil, err
-	}
 	fmt.Fprintln(s.err, "hiso: no daemon is running; opened the home directly (no network)")
-	return l, l.close, nil
-}
-
-func openLocal(ctx context.Context, g *Globals, s *io_, p node.Paths, lock *node.Lock) (*local, error) {
-	id, err := g.unlock(s, p)
-	if err != nil {
-		return nil, err
-	}
-	st, err := store.Open(p.Database, id.DBKey)
-	if err != nil {
-		return nil, fmt.Errorf("open history: %w", err)
-	}
-	n, err := node.New(ctx, id, st, node.Offline())
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	return &local{Node: n, st: st, lock: lock}, nil
+	return h.Node(), func() { h.Close() }, nil
 }
 
 // oneLine makes peer-supplied text safe to print on one terminal line:

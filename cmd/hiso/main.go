@@ -55,6 +55,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 
 	var c cli
+	var svcs services
 	exit := -1
 	parser, err := kong.New(&c,
 		kong.Name("hiso"),
@@ -64,6 +65,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		kong.Exit(func(code int) { exit = code }),
 		kong.BindTo(ctx, (*context.Context)(nil)),
 		kong.Bind(&io_{in: stdin, out: stdout, err: stderr}),
+		// A subcommand whose Run takes an api.Service gets the home's:
+		// the owner's over the socket, or the home opened here.
+		kong.BindToProvider(svcs.open),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 	)
 	if err != nil {
@@ -78,7 +82,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hiso:", err)
 		return 2
 	}
-	if err := kctx.Run(&c.Globals); err != nil {
+	err = checkArgs(kctx)
+	if err == nil {
+		err = kctx.Run(&c.Globals)
+	}
+	svcs.close()
+	if err != nil {
 		fmt.Fprintln(stderr, "hiso:", err)
 		var ee exitError
 		if errors.As(err, &ee) {
@@ -87,6 +96,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// argChecker is a subcommand that checks its arguments before Run, so that
+// bad ones are refused before the home is opened (and its passphrase
+// asked for).
+type argChecker interface{ check() error }
+
+func checkArgs(kctx *kong.Context) error {
+	n := kctx.Selected()
+	if n == nil {
+		return nil
+	}
+	if c, ok := n.Target.Addr().Interface().(argChecker); ok {
+		return c.check()
+	}
+	return nil
 }
 
 // io_ carries the standard streams to commands, so tests run in-process.

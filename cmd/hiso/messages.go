@@ -25,19 +25,20 @@ type sendCmd struct {
 // maxStdinBatch bounds the messages queued in one request.
 const maxStdinBatch = 1000
 
-func (c *sendCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+// check refuses bad arguments before the home is opened.
+func (c *sendCmd) check() error {
 	if c.Stdin == (len(c.Text) > 0) {
 		return errors.New("give the message as arguments, or --stdin to read one per line")
 	}
 	if c.Stdin && c.ReplyTo != "" {
 		return errors.New("--reply-to answers with one message: give it as arguments, not --stdin")
 	}
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+	return nil
+}
+
+func (c *sendCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	var events <-chan api.Event
+	var err error
 	if c.Wait > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Wait)
@@ -108,14 +109,14 @@ func waitDelivered(ctx context.Context, out io.Writer, events <-chan api.Event, 
 			if ev.Message == nil || !waiting[ev.Message.ID] {
 				continue
 			}
-			if st := ev.Message.State; st == "delivered" || st == "read" {
+			if st := ev.Message.State; st == api.StateDelivered || st == api.StateRead {
 				delete(waiting, ev.Message.ID)
 			}
 		case <-ctx.Done():
 			return exitError{code: 3, err: fmt.Errorf("%s has not confirmed %d message(s) yet: they stay queued and will be delivered when you are both online", name, len(waiting))}
 		}
 	}
-	fmt.Fprintln(out, "delivered")
+	fmt.Fprintln(out, api.StateDelivered)
 	return nil
 }
 
@@ -126,12 +127,7 @@ type historyCmd struct {
 	NoRead bool   `name:"no-read" help:"Do not mark the messages read (no read receipts, no self-destruct countdown)."`
 }
 
-func (c *historyCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+func (c *historyCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	ms, err := svc.History(ctx, c.Name, c.Limit)
 	if err != nil {
 		return err
@@ -155,7 +151,7 @@ func (c *historyCmd) print(s *io_, ms []api.Message) error {
 	w := bufio.NewWriter(s.out)
 	for _, m := range ms {
 		when := m.SentAt.Local().Format("2006-01-02 15:04")
-		if m.Kind != "" && m.Kind != "text" {
+		if m.Kind.IsSystem() {
 			fmt.Fprintf(w, "%s  — %s —\n", when, systemLine(m))
 			continue
 		}

@@ -68,7 +68,7 @@ func (f *netFlags) config() (node.NetConfig, error) {
 		nc.DHT = true
 		nc.Bootstrap = dht.GetDefaultBootstrapPeerAddrInfos()
 	}
-	if f.HideIP && f.Reachability == "public" {
+	if f.HideIP && nc.Reachability == api.ReachPublic {
 		return nc, fmt.Errorf("--hide-ip keeps this device behind relays: it does not go with --reachability public")
 	}
 	if f.HideIP && !nc.DHT && len(nc.Relays) == 0 {

@@ -51,7 +51,7 @@ func TestExchangeThousandEachWay(t *testing.T) {
 	}{{alice.home, "bob-quixotic"}, {bob.home, "alice-zephyrine"}} {
 		waitFor(t, 2*time.Minute, d.peer+"'s side complete", func() (bool, string) {
 			h := history(t, d.home, d.peer)
-			got, mine := count(h, d.peer, ""), count(h, "me", "delivered")
+			got, mine := count(h, d.peer, ""), count(h, api.FromMe, api.StateDelivered)
 			return got == n && mine == n, fmt.Sprintf("%d received, %d of mine delivered", got, mine)
 		})
 	}
@@ -65,7 +65,7 @@ func TestExchangeThousandEachWay(t *testing.T) {
 			t.Fatalf("%s history holds %d messages, want %d", d.home, len(h), 2*n)
 		}
 		checkSequence(t, h, d.peer, d.in, n)
-		checkSequence(t, h, "me", d.out, n)
+		checkSequence(t, h, api.FromMe, d.out, n)
 	}
 
 	// No plaintext at rest, while running (WAL not checkpointed) and after
@@ -121,14 +121,14 @@ func TestOfflineReceiverGetsQueuedMessages(t *testing.T) {
 		}
 	}
 	h := history(t, alice.home, "bob")
-	if q := count(h, "me", "queued") + count(h, "me", "sent"); q != n {
+	if q := count(h, api.FromMe, api.StateQueued) + count(h, api.FromMe, api.StateSent); q != n {
 		t.Fatalf("with bob offline, %d of %d messages are queued or sent", q, n)
 	}
 	start := time.Now()
 	startDaemon(t, bob.home, bob.port)
 	waitFor(t, time.Minute, "delivery after bob restarts", func() (bool, string) {
 		h := history(t, alice.home, "bob")
-		d := count(h, "me", "delivered")
+		d := count(h, api.FromMe, api.StateDelivered)
 		return d == n, fmt.Sprintf("%d delivered", d)
 	})
 	t.Logf("%d queued messages delivered %s after bob came back", n, time.Since(start).Round(time.Millisecond))
@@ -184,7 +184,7 @@ func TestReceiverCrashMidBurst(t *testing.T) {
 	}
 	delivered := map[string]string{}
 	for _, m := range history(t, alice.home, "bob") {
-		if m.State == "delivered" {
+		if m.State == api.StateDelivered {
 			delivered[m.ID] = m.Text
 		}
 	}
@@ -205,7 +205,7 @@ func TestReceiverCrashMidBurst(t *testing.T) {
 
 	startDaemon(t, bob.home, bob.port)
 	waitFor(t, 2*time.Minute, "the rest after restart", func() (bool, string) {
-		d := count(history(t, alice.home, "bob"), "me", "delivered")
+		d := count(history(t, alice.home, "bob"), api.FromMe, api.StateDelivered)
 		return d == n, fmt.Sprintf("%d delivered", d)
 	})
 	checkSequence(t, history(t, bob.home, "alice"), "alice", "burst %04d", n)
@@ -226,7 +226,7 @@ func TestStatusAndContactsJSON(t *testing.T) {
 		t.Fatalf("status --json: %+v", st)
 	}
 	h := history(t, alice.home, "bob")
-	if len(h) != 1 || h[0].From != "me" || h[0].Text != "hi" || h[0].State != "delivered" || h[0].SentAt.IsZero() || len(h[0].ID) != 32 {
+	if len(h) != 1 || h[0].From != api.FromMe || h[0].Text != "hi" || h[0].State != api.StateDelivered || h[0].SentAt.IsZero() || len(h[0].ID) != 32 {
 		t.Fatalf("history --json: %+v", h)
 	}
 	bob.stop()

@@ -11,16 +11,6 @@ import (
 	"github.com/hiso-chat/hiso/node/api"
 )
 
-// secret connects like service (kept while the commands move to one
-// provider).
-func (g *Globals) secret(ctx context.Context, s *io_) (api.Service, api.Service, func(), error) {
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return svc, svc, done, nil
-}
-
 type inviteCmd struct {
 	Name    string        `help:"The name your contact will see for you." default:"" placeholder:"NAME"`
 	Expires time.Duration `help:"How long the link works (1m to 720h)." default:"24h"`
@@ -28,17 +18,12 @@ type inviteCmd struct {
 	JSON    bool          `help:"Print JSON."`
 }
 
-func (c *inviteCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	_, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+func (c *inviteCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	name := c.Name
 	if name == "" {
 		name = "a hiso user"
 	}
-	inv, err := sec.Invite(ctx, api.NewInvite{Name: name, TTL: c.Expires})
+	inv, err := svc.Invite(ctx, api.NewInvite{Name: name, TTL: c.Expires})
 	if err != nil {
 		return err
 	}
@@ -64,13 +49,8 @@ type addCmd struct {
 	Greeting string `help:"A short greeting shown with your request."`
 }
 
-func (c *addCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	_, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ct, err := sec.AddByInvite(ctx, api.AddByInvite{Link: c.Link, Name: c.Name, MyName: c.As, Greeting: c.Greeting})
+func (c *addCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
+	ct, err := svc.AddByInvite(ctx, api.AddByInvite{Link: c.Link, Name: c.Name, MyName: c.As, Greeting: c.Greeting})
 	if err != nil {
 		return err
 	}
@@ -82,13 +62,8 @@ type requestsCmd struct {
 	JSON bool `help:"Print JSON."`
 }
 
-func (c *requestsCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	_, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
-	rs, err := sec.Requests(ctx)
+func (c *requestsCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
+	rs, err := svc.Requests(ctx)
 	if err != nil {
 		return err
 	}
@@ -113,13 +88,8 @@ type acceptCmd struct {
 	Name string `help:"Your name for the new contact (default: the name they gave)."`
 }
 
-func (c *acceptCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	_, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ct, err := sec.Accept(ctx, c.Who, api.Decide{Name: c.Name})
+func (c *acceptCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
+	ct, err := svc.Accept(ctx, c.Who, api.Decide{Name: c.Name})
 	if err != nil {
 		return err
 	}
@@ -131,13 +101,8 @@ type declineCmd struct {
 	Who string `arg:"" help:"The request's name or peer ID."`
 }
 
-func (c *declineCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	_, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := sec.Decline(ctx, c.Who); err != nil {
+func (c *declineCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
+	if err := svc.Decline(ctx, c.Who); err != nil {
 		return err
 	}
 	fmt.Fprintln(s.out, "declined")
@@ -148,13 +113,8 @@ type blockCmd struct {
 	Who string `arg:"" help:"A contact's name, a request's name, or a peer ID."`
 }
 
-func (c *blockCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	_, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := sec.Block(ctx, c.Who); err != nil {
+func (c *blockCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
+	if err := svc.Block(ctx, c.Who); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.out, "blocked %s: it can no longer open anything to this device\n", c.Who)
@@ -168,13 +128,8 @@ type verifyCmd struct {
 	JSON bool   `help:"Print JSON and do not ask."`
 }
 
-func (c *verifyCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	_, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
-	sn, err := sec.Safety(ctx, c.Name)
+func (c *verifyCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
+	sn, err := svc.Safety(ctx, c.Name)
 	if err != nil {
 		return err
 	}
@@ -201,7 +156,7 @@ func (c *verifyCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 			return nil
 		}
 	}
-	v, err := sec.Verify(ctx, c.Name)
+	v, err := svc.Verify(ctx, c.Name)
 	if err != nil {
 		return err
 	}
@@ -216,13 +171,8 @@ type readCmd struct {
 	Name string `arg:"" help:"The contact."`
 }
 
-func (c *readCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	_, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
-	n, err := sec.Read(ctx, c.Name)
+func (c *readCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
+	n, err := svc.Read(ctx, c.Name)
 	if err != nil {
 		return err
 	}
@@ -233,35 +183,39 @@ func (c *readCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 type timerCmd struct {
 	Name     string `arg:"" help:"The contact."`
 	Duration string `arg:"" help:"1s to 168h (7 days), e.g. 10s, 5m, 1h, 24h; or off."`
+
+	secs int64 // Duration, checked
 }
 
-func (c *timerCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	var secs int64
-	if c.Duration != "off" && c.Duration != "0" {
-		d, err := time.ParseDuration(c.Duration)
-		if err != nil {
-			if strings.HasSuffix(c.Duration, "d") {
-				var days int64
-				if _, serr := fmt.Sscanf(c.Duration, "%dd", &days); serr == nil {
-					d = time.Duration(days) * 24 * time.Hour
-					err = nil
-				}
-			}
-			if err != nil {
-				return fmt.Errorf("%q is not a duration: use e.g. 10s, 5m, 1h, 7d, or off", c.Duration)
-			}
-		}
-		secs = int64(d / time.Second)
-		if d%time.Second != 0 || secs < 1 {
-			return fmt.Errorf("a timer is at least 1s, in whole seconds")
-		}
+// check parses the duration before the home is opened.
+func (c *timerCmd) check() error {
+	c.secs = 0
+	if c.Duration == "off" || c.Duration == "0" {
+		return nil
 	}
-	_, sec, done, err := g.secret(ctx, s)
+	d, err := time.ParseDuration(c.Duration)
 	if err != nil {
-		return err
+		if strings.HasSuffix(c.Duration, "d") {
+			var days int64
+			if _, serr := fmt.Sscanf(c.Duration, "%dd", &days); serr == nil {
+				d = time.Duration(days) * 24 * time.Hour
+				err = nil
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%q is not a duration: use e.g. 10s, 5m, 1h, 7d, or off", c.Duration)
+		}
 	}
-	defer done()
-	if _, err := sec.SetTimer(ctx, c.Name, api.SetTimer{Seconds: secs}); err != nil {
+	c.secs = int64(d / time.Second)
+	if d%time.Second != 0 || c.secs < 1 {
+		return fmt.Errorf("a timer is at least 1s, in whole seconds")
+	}
+	return nil
+}
+
+func (c *timerCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
+	secs := c.secs
+	if _, err := svc.SetTimer(ctx, c.Name, api.SetTimer{Seconds: secs}); err != nil {
 		return err
 	}
 	if secs == 0 {
@@ -277,13 +231,8 @@ type deleteCmd struct {
 	IDs  []string `arg:"" name:"msgid" help:"Message ids (from history --json)."`
 }
 
-func (c *deleteCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	_, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
-	n, err := sec.Delete(ctx, c.Name, api.DeleteMessages{IDs: c.IDs})
+func (c *deleteCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
+	n, err := svc.Delete(ctx, c.Name, api.DeleteMessages{IDs: c.IDs})
 	if err != nil {
 		return err
 	}
@@ -295,13 +244,8 @@ type clearCmd struct {
 	Name string `arg:"" help:"The contact."`
 }
 
-func (c *clearCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	_, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := sec.Clear(ctx, c.Name); err != nil {
+func (c *clearCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
+	if err := svc.Clear(ctx, c.Name); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.out, "cleared the history with %s, for both of you\n", c.Name)
@@ -314,12 +258,7 @@ type searchCmd struct {
 	JSON  bool     `help:"Print JSON."`
 }
 
-func (c *searchCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	svc, sec, done, err := g.secret(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+func (c *searchCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	name, query := "", strings.Join(c.Args, " ")
 	if len(c.Args) > 1 {
 		cs, err := svc.Contacts(ctx)
@@ -332,7 +271,7 @@ func (c *searchCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 			}
 		}
 	}
-	ms, err := sec.Search(ctx, name, query, c.Limit)
+	ms, err := svc.Search(ctx, name, query, c.Limit)
 	if err != nil {
 		return err
 	}

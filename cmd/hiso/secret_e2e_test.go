@@ -149,7 +149,7 @@ func TestSelfDestructAcrossProcesses(t *testing.T) {
 	hiso(t, alice.home, "send", "bob", "burn after reading", "--wait", "30s")
 	waitFor(t, 30*time.Second, "bob has the timer line and the message", func() (bool, string) {
 		h := history(t, bob.home, "alice")
-		return len(h) == 2 && h[0].Kind == "timer" && h[0].From == "alice" && h[1].TimerSeconds == 2, ""
+		return len(h) == 2 && h[0].Kind == api.KindTimer && h[0].From == "alice" && h[1].TimerSeconds == 2, ""
 	})
 	hiso(t, bob.home, "history", "alice") // shown to bob: his clock starts
 	readAt := time.Now()
@@ -174,7 +174,7 @@ func TestSelfDestructAcrossProcesses(t *testing.T) {
 		}
 	}
 	// Both histories keep the timer line: nothing vanished without a trace.
-	if h := history(t, alice.home, "bob"); len(h) != 1 || h[0].Kind != "timer" {
+	if h := history(t, alice.home, "bob"); len(h) != 1 || h[0].Kind != api.KindTimer {
 		t.Fatalf("alice's history: %+v", h)
 	}
 }
@@ -224,9 +224,9 @@ func TestChangesWhileOfflineApplyOnReconnect(t *testing.T) {
 	startDaemon(t, bob.home, bob.port)
 	waitFor(t, 60*time.Second, "the clear on bob's side", func() (bool, string) {
 		h := history(t, bob.home, "alice")
-		return len(h) == 1 && h[0].Kind == "cleared" && h[0].From == "alice", ""
+		return len(h) == 1 && h[0].Kind == api.KindCleared && h[0].From == "alice", ""
 	})
-	if h := history(t, alice.home, "bob"); len(h) != 1 || h[0].Kind != "cleared" || h[0].From != "me" {
+	if h := history(t, alice.home, "bob"); len(h) != 1 || h[0].Kind != api.KindCleared || h[0].From != api.FromMe {
 		t.Fatalf("alice's history after clear: %+v", h)
 	}
 }
@@ -260,6 +260,6 @@ func TestWipe(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "bob's copy cleared", func() (bool, string) {
 		h := history(t, bob.home, "alice")
-		return len(h) == 1 && h[0].Kind == "cleared", ""
+		return len(h) == 1 && h[0].Kind == api.KindCleared, ""
 	})
 }

@@ -4,18 +4,15 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/hiso-chat/hiso/node/api"
 )
 
 type idCmd struct {
 	JSON bool `help:"Print JSON."`
 }
 
-func (c *idCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+func (c *idCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	id, err := svc.Identity(ctx)
 	if err != nil {
 		return err
@@ -37,12 +34,7 @@ type statusCmd struct {
 	JSON bool `help:"Print JSON."`
 }
 
-func (c *statusCmd) Run(ctx context.Context, g *Globals, s *io_) error {
-	svc, done, err := g.service(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer done()
+func (c *statusCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	st, err := svc.Status(ctx)
 	if err != nil {
 		return err
@@ -51,13 +43,13 @@ func (c *statusCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 		return printJSON(s.out, st)
 	}
 	fmt.Fprintf(s.out, "peer ID: %s\n", st.PeerID)
-	if st.Owner == "none" {
+	if st.Owner == api.OwnerNone {
 		fmt.Fprintln(s.out, "network: off (no daemon running)")
 	}
 	for _, a := range st.Listening {
 		fmt.Fprintf(s.out, "listening: %s\n", a)
 	}
-	if st.Owner != "none" {
+	if st.Owner != api.OwnerNone {
 		fmt.Fprintf(s.out, "reachability: %s\n", st.Reachability)
 		fmt.Fprintf(s.out, "DHT routing table: %d peers\n", st.DHTPeers)
 		for _, r := range st.Relays {

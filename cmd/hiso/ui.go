@@ -14,6 +14,7 @@ import (
 	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node"
 	"github.com/hiso-chat/hiso/node/api"
+	"github.com/hiso-chat/hiso/node/home"
 )
 
 // uiCmd is `hiso` with no subcommand: the terminal UI. It attaches to a
@@ -86,7 +87,7 @@ func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 // setup is the first run inside the UI: what `hiso init` does, with the
 // passphrase typed on a screen of the UI (or taken from HISO_PASSPHRASE or
 // --passphrase-file, as `hiso init` does).
-func (c *uiCmd) setup(ctx context.Context, g *Globals, s *io_, p node.Paths) (tui.Setup, error) {
+func (c *uiCmd) setup(ctx context.Context, g *Globals, s *io_, p home.Paths) (tui.Setup, error) {
 	var preset []byte
 	if passphraseGiven(g) {
 		var err error

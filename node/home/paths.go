@@ -1,4 +1,4 @@
-package node
+package home
 
 import (
 	"errors"
@@ -65,6 +65,15 @@ func (p Paths) Check() error {
 	}
 	if len(p.Socket) > maxSocketPath {
 		return fmt.Errorf("home path %s is too long for a Unix socket (%d > %d bytes): use a shorter --home", p.Home, len(p.Socket), maxSocketPath)
+	}
+	return nil
+}
+
+// CheckIdentity refuses a directory that holds no keystore, so that a
+// mistyped --home (~, .) is never treated as a home and loses no files.
+func (p Paths) CheckIdentity() error {
+	if _, err := os.Stat(p.Keystore); err != nil {
+		return fmt.Errorf("%s holds no hiso identity", p.Home)
 	}
 	return nil
 }
