@@ -39,8 +39,8 @@ type config struct {
 	owner      string
 }
 
-// WithOwner names the process that owns the home, for status ("daemon",
-// "ui").
+// WithOwner names the process that owns the home, for status
+// (api.OwnerDaemon, api.OwnerUI).
 func WithOwner(name string) Option { return func(c *config) { c.owner = name } }
 
 // WithListen sets the addresses to listen on (default: all interfaces,
@@ -130,7 +130,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		retryMin:   time.Second,
 		retryMax:   5 * time.Minute,
 		streamIdle: streamIdle,
-		owner:      "daemon",
+		owner:      api.OwnerDaemon,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -9,6 +9,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/hiso-chat/hiso/node"
+	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/node/home"
 )
 
@@ -21,7 +22,7 @@ type daemonCmd struct {
 type ownerFlags struct {
 	Listen []string `help:"Multiaddr to listen on (repeatable; default all interfaces, the ports of the last run)." env:"HISO_LISTEN" placeholder:"MULTIADDR"`
 	netFlags
-	owner string // "daemon" or "ui", for status
+	owner string // api.OwnerDaemon or api.OwnerUI, for status
 }
 
 func (c *daemonCmd) Run(ctx context.Context, g *Globals, s *io_) error {
@@ -64,7 +65,7 @@ func (c *ownerFlags) own(ctx context.Context, g *Globals, s *io_, logTo io.Write
 	log := g.logger(logTo)
 	owner := c.owner
 	if owner == "" {
-		owner = "daemon"
+		owner = api.OwnerDaemon
 	}
 	h, err := home.Open(ctx, p, g.unlocker(s),
 		node.WithListen(listen...), node.WithLogger(log), node.WithNetwork(nc), node.WithOwner(owner))

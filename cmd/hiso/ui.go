@@ -75,7 +75,7 @@ func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 	}
 	// Logs would scribble over the screen: they are dropped, and the UI
 	// says what matters in its status line.
-	c.owner = "ui"
+	c.owner = api.OwnerUI
 	g.given = pass // typed on a screen of the UI: own must not ask again
 	defer func() { g.given = nil }()
 	return c.own(ctx, g, s, io.Discard, func(ctx context.Context, n *node.Node) error {

@@ -72,7 +72,7 @@ type Message struct {
 // Status is `hiso status --json`.
 type Status struct {
 	PeerID    string   `json:"peer_id"`
-	Owner     string   `json:"owner"` // "daemon", or "none" when the CLI opened the home itself
+	Owner     string   `json:"owner"` // OwnerDaemon, OwnerUI, or OwnerNone
 	Listening []string `json:"listening"`
 	// Reachability is what AutoNAT found (or what was forced).
 	Reachability Reachability `json:"reachability"`

@@ -67,5 +67,9 @@ const (
 // FromMe is Message.From for what this device sent.
 const FromMe = "me"
 
-// OwnerNone is Status.Owner when the CLI opened the home itself.
-const OwnerNone = "none"
+// Status.Owner: which process owns the home.
+const (
+	OwnerDaemon = "daemon" // hiso daemon
+	OwnerUI     = "ui"     // the terminal UI, running the node itself
+	OwnerNone   = "none"   // nobody: the CLI opened the home itself, offline
+)

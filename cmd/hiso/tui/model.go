@@ -53,7 +53,7 @@ type Model struct {
 	input         textarea.Model
 
 	identity api.Identity
-	owner    string                  // from Status: "daemon", or api.OwnerNone
+	owner    string                  // from Status: api.OwnerDaemon, api.OwnerUI or api.OwnerNone
 	kinds    map[string]api.ConnKind // contact → how its connection runs (Status), online ones only
 
 	contacts  []api.Contact
