@@ -53,8 +53,8 @@ type NetConfig struct {
 	HideIP bool
 	// PortMap asks the home router for a port mapping (UPnP / NAT-PMP).
 	PortMap bool
-	// Reachability forces what AutoNAT would find out: "public",
-	// "private", or "" to let AutoNAT v2 decide.
+	// Reachability forces what AutoNAT would find out (api.ReachPublic,
+	// api.ReachPrivate), or "" lets AutoNAT v2 decide.
 	Reachability api.Reachability
 }
 

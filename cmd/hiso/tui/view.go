@@ -480,12 +480,8 @@ func kindMark(kind api.ConnKind) string {
 // none.
 func kindWords(kind api.ConnKind) string {
 	switch kind {
-	case api.ConnDirect:
-		return "direct"
-	case api.ConnPunched:
-		return "hole-punched"
-	case api.ConnRelayed:
-		return "relayed"
+	case api.ConnDirect, api.ConnPunched, api.ConnRelayed:
+		return string(kind)
 	case api.ConnLAN:
 		return "LAN"
 	}
