@@ -66,6 +66,18 @@ type SetTimer struct {
 // Typing says the peer is typing. Never stored, never acked.
 type Typing struct{}
 
+// File offers a file; its bytes move on FileID, pulled by the receiver.
+type File struct {
+	Name      string // no directory, see ValidateFileName
+	Size      uint64
+	MediaType string   // e.g. "image/jpeg"; may be empty
+	Hash      FileHash // BLAKE3 of the whole file: the root of its Bao tree
+	ChunkLog  uint8    // chunks of 1 KiB << ChunkLog bytes
+	Caption   string   // may be empty
+	ReplyTo   MessageID
+	Timer     time.Duration
+}
+
 func (*Text) isBody()     {}
 func (*Ack) isBody()      {}
 func (*Receipt) isBody()  {}
@@ -73,11 +85,12 @@ func (*Delete) isBody()   {}
 func (*Clear) isBody()    {}
 func (*SetTimer) isBody() {}
 func (*Typing) isBody()   {}
+func (*File) isBody()     {}
 
 // IsEvent reports whether b is a conversation event (stored and acked).
 func IsEvent(b Body) bool {
 	switch b.(type) {
-	case *Text, *Receipt, *Delete, *Clear, *SetTimer:
+	case *Text, *Receipt, *Delete, *Clear, *SetTimer, *File:
 		return true
 	}
 	return false
@@ -109,6 +122,8 @@ func (e *Envelope) Validate() error {
 		return validateIDs(b.IDs)
 	case *SetTimer:
 		return ValidateTimer(b.Timer)
+	case *File:
+		return b.Validate()
 	case *Clear, *Typing:
 		return nil
 	default:

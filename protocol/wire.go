@@ -43,6 +43,13 @@ func toWire(e *Envelope) *pb.Envelope {
 		w.Body = &pb.Envelope_SetTimer{SetTimer: &pb.SetTimer{Seconds: uint32(b.Timer / time.Second)}}
 	case *Typing:
 		w.Body = &pb.Envelope_Typing{Typing: &pb.Typing{}}
+	case *File:
+		f := &pb.File{Name: b.Name, Size: b.Size, MediaType: b.MediaType, Hash: b.Hash[:],
+			ChunkLog: uint32(b.ChunkLog), Caption: b.Caption, TimerSeconds: uint32(b.Timer / time.Second)}
+		if !b.ReplyTo.IsZero() {
+			f.ReplyTo = b.ReplyTo[:]
+		}
+		w.Body = &pb.Envelope_File{File: f}
 	}
 	return w
 }
@@ -67,6 +74,26 @@ func idsFromWire(ids [][]byte) ([]MessageID, error) {
 		copy(out[i][:], id)
 	}
 	return out, nil
+}
+
+func fileFromWire(w *pb.File) (*File, error) {
+	f := &File{Name: w.GetName(), Size: w.GetSize(), MediaType: w.GetMediaType(), Caption: w.GetCaption(),
+		Timer: timerFromWire(w.GetTimerSeconds())}
+	if len(w.GetHash()) != len(f.Hash) {
+		return nil, fmt.Errorf("%w: a file hash is %d bytes", ErrBadFile, len(f.Hash))
+	}
+	copy(f.Hash[:], w.GetHash())
+	if w.GetChunkLog() > 255 {
+		return nil, fmt.Errorf("%w: chunk size", ErrBadFile)
+	}
+	f.ChunkLog = uint8(w.GetChunkLog())
+	if r := w.GetReplyTo(); len(r) != 0 {
+		if len(r) != len(f.ReplyTo) {
+			return nil, ErrBadID
+		}
+		copy(f.ReplyTo[:], r)
+	}
+	return f, nil
 }
 
 // timerFromWire keeps a hostile 2^32-1 from overflowing anything: it is
@@ -114,6 +141,8 @@ func fromWire(w *pb.Envelope) (Envelope, error) {
 		e.Body = &SetTimer{Timer: timerFromWire(b.SetTimer.GetSeconds())}
 	case *pb.Envelope_Typing:
 		e.Body = &Typing{}
+	case *pb.Envelope_File:
+		e.Body, err = fileFromWire(b.File)
 	default:
 		return e, ErrNoBody
 	}

@@ -42,6 +42,7 @@ type Envelope struct {
 	//	*Envelope_Clear
 	//	*Envelope_SetTimer
 	//	*Envelope_Typing
+	//	*Envelope_File
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -168,6 +169,15 @@ func (x *Envelope) GetTyping() *Typing {
 	return nil
 }
 
+func (x *Envelope) GetFile() *File {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_File); ok {
+			return x.File
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -200,6 +210,10 @@ type Envelope_Typing struct {
 	Typing *Typing `protobuf:"bytes,16,opt,name=typing,proto3,oneof"`
 }
 
+type Envelope_File struct {
+	File *File `protobuf:"bytes,17,opt,name=file,proto3,oneof"`
+}
+
 func (*Envelope_Text) isEnvelope_Body() {}
 
 func (*Envelope_Ack) isEnvelope_Body() {}
@@ -213,6 +227,8 @@ func (*Envelope_Clear) isEnvelope_Body() {}
 func (*Envelope_SetTimer) isEnvelope_Body() {}
 
 func (*Envelope_Typing) isEnvelope_Body() {}
+
+func (*Envelope_File) isEnvelope_Body() {}
 
 // Text is a chat message.
 type Text struct {
@@ -450,6 +466,114 @@ func (x *SetTimer) GetSeconds() uint32 {
 	return 0
 }
 
+// File offers a file. Its bytes move on /hiso/file/1.0.0, pulled by the
+// receiver in chunks that it verifies against hash before keeping them.
+type File struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file's name, without any directory.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Size uint64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	// A MIME type such as "image/jpeg"; may be empty.
+	MediaType string `protobuf:"bytes,3,opt,name=media_type,json=mediaType,proto3" json:"media_type,omitempty"`
+	// The BLAKE3 hash of the whole file: the root of its Bao tree (32 bytes).
+	Hash []byte `protobuf:"bytes,4,opt,name=hash,proto3" json:"hash,omitempty"`
+	// Chunks are 1 KiB << chunk_log bytes: the Bao chunk group.
+	ChunkLog uint32 `protobuf:"varint,5,opt,name=chunk_log,json=chunkLog,proto3" json:"chunk_log,omitempty"`
+	// Shown with the file; may be empty.
+	Caption string `protobuf:"bytes,6,opt,name=caption,proto3" json:"caption,omitempty"`
+	ReplyTo []byte `protobuf:"bytes,7,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
+	// The conversation's self-destruct timer when this was sent; 0 = none.
+	TimerSeconds  uint32 `protobuf:"varint,8,opt,name=timer_seconds,json=timerSeconds,proto3" json:"timer_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *File) Reset() {
+	*x = File{}
+	mi := &file_chat_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *File) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*File) ProtoMessage() {}
+
+func (x *File) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use File.ProtoReflect.Descriptor instead.
+func (*File) Descriptor() ([]byte, []int) {
+	return file_chat_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *File) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *File) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *File) GetMediaType() string {
+	if x != nil {
+		return x.MediaType
+	}
+	return ""
+}
+
+func (x *File) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *File) GetChunkLog() uint32 {
+	if x != nil {
+		return x.ChunkLog
+	}
+	return 0
+}
+
+func (x *File) GetCaption() string {
+	if x != nil {
+		return x.Caption
+	}
+	return ""
+}
+
+func (x *File) GetReplyTo() []byte {
+	if x != nil {
+		return x.ReplyTo
+	}
+	return nil
+}
+
+func (x *File) GetTimerSeconds() uint32 {
+	if x != nil {
+		return x.TimerSeconds
+	}
+	return 0
+}
+
 // Typing is an ephemeral hint, never stored and never acked.
 type Typing struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -459,7 +583,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_chat_proto_msgTypes[6]
+	mi := &file_chat_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +595,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_proto_msgTypes[6]
+	mi := &file_chat_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +608,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_chat_proto_rawDescGZIP(), []int{6}
+	return file_chat_proto_rawDescGZIP(), []int{7}
 }
 
 // Ack tells the sender that these message ids are committed to the receiver's disk.
@@ -497,7 +621,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_chat_proto_msgTypes[7]
+	mi := &file_chat_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -509,7 +633,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_proto_msgTypes[7]
+	mi := &file_chat_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -522,7 +646,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_chat_proto_rawDescGZIP(), []int{7}
+	return file_chat_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Ack) GetIds() [][]byte {
@@ -537,7 +661,7 @@ var File_chat_proto protoreflect.FileDescriptor
 const file_chat_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"chat.proto\x12\fhiso.chat.v1\"\x9a\x03\n" +
+	"chat.proto\x12\fhiso.chat.v1\"\xc4\x03\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x1c\n" +
@@ -550,7 +674,8 @@ const file_chat_proto_rawDesc = "" +
 	"\x06delete\x18\r \x01(\v2\x14.hiso.chat.v1.DeleteH\x00R\x06delete\x12+\n" +
 	"\x05clear\x18\x0e \x01(\v2\x13.hiso.chat.v1.ClearH\x00R\x05clear\x125\n" +
 	"\tset_timer\x18\x0f \x01(\v2\x16.hiso.chat.v1.SetTimerH\x00R\bsetTimer\x12.\n" +
-	"\x06typing\x18\x10 \x01(\v2\x14.hiso.chat.v1.TypingH\x00R\x06typingB\x06\n" +
+	"\x06typing\x18\x10 \x01(\v2\x14.hiso.chat.v1.TypingH\x00R\x06typing\x12(\n" +
+	"\x04file\x18\x11 \x01(\v2\x12.hiso.chat.v1.FileH\x00R\x04fileB\x06\n" +
 	"\x04body\"Z\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x19\n" +
@@ -562,7 +687,17 @@ const file_chat_proto_rawDesc = "" +
 	"\x03ids\x18\x01 \x03(\fR\x03ids\"\a\n" +
 	"\x05Clear\"$\n" +
 	"\bSetTimer\x12\x18\n" +
-	"\aseconds\x18\x01 \x01(\rR\aseconds\"\b\n" +
+	"\aseconds\x18\x01 \x01(\rR\aseconds\"\xd8\x01\n" +
+	"\x04File\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\x12\x1d\n" +
+	"\n" +
+	"media_type\x18\x03 \x01(\tR\tmediaType\x12\x12\n" +
+	"\x04hash\x18\x04 \x01(\fR\x04hash\x12\x1b\n" +
+	"\tchunk_log\x18\x05 \x01(\rR\bchunkLog\x12\x18\n" +
+	"\acaption\x18\x06 \x01(\tR\acaption\x12\x19\n" +
+	"\breply_to\x18\a \x01(\fR\areplyTo\x12#\n" +
+	"\rtimer_seconds\x18\b \x01(\rR\ftimerSeconds\"\b\n" +
 	"\x06Typing\"\x17\n" +
 	"\x03Ack\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\fR\x03idsB'Z%github.com/hiso-chat/hiso/protocol/pbb\x06proto3"
@@ -579,7 +714,7 @@ func file_chat_proto_rawDescGZIP() []byte {
 	return file_chat_proto_rawDescData
 }
 
-var file_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_chat_proto_goTypes = []any{
 	(*Envelope)(nil), // 0: hiso.chat.v1.Envelope
 	(*Text)(nil),     // 1: hiso.chat.v1.Text
@@ -587,22 +722,24 @@ var file_chat_proto_goTypes = []any{
 	(*Delete)(nil),   // 3: hiso.chat.v1.Delete
 	(*Clear)(nil),    // 4: hiso.chat.v1.Clear
 	(*SetTimer)(nil), // 5: hiso.chat.v1.SetTimer
-	(*Typing)(nil),   // 6: hiso.chat.v1.Typing
-	(*Ack)(nil),      // 7: hiso.chat.v1.Ack
+	(*File)(nil),     // 6: hiso.chat.v1.File
+	(*Typing)(nil),   // 7: hiso.chat.v1.Typing
+	(*Ack)(nil),      // 8: hiso.chat.v1.Ack
 }
 var file_chat_proto_depIdxs = []int32{
 	1, // 0: hiso.chat.v1.Envelope.text:type_name -> hiso.chat.v1.Text
-	7, // 1: hiso.chat.v1.Envelope.ack:type_name -> hiso.chat.v1.Ack
+	8, // 1: hiso.chat.v1.Envelope.ack:type_name -> hiso.chat.v1.Ack
 	2, // 2: hiso.chat.v1.Envelope.receipt:type_name -> hiso.chat.v1.Receipt
 	3, // 3: hiso.chat.v1.Envelope.delete:type_name -> hiso.chat.v1.Delete
 	4, // 4: hiso.chat.v1.Envelope.clear:type_name -> hiso.chat.v1.Clear
 	5, // 5: hiso.chat.v1.Envelope.set_timer:type_name -> hiso.chat.v1.SetTimer
-	6, // 6: hiso.chat.v1.Envelope.typing:type_name -> hiso.chat.v1.Typing
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	7, // 6: hiso.chat.v1.Envelope.typing:type_name -> hiso.chat.v1.Typing
+	6, // 7: hiso.chat.v1.Envelope.file:type_name -> hiso.chat.v1.File
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_chat_proto_init() }
@@ -618,6 +755,7 @@ func file_chat_proto_init() {
 		(*Envelope_Clear)(nil),
 		(*Envelope_SetTimer)(nil),
 		(*Envelope_Typing)(nil),
+		(*Envelope_File)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -625,7 +763,7 @@ func file_chat_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_proto_rawDesc), len(file_chat_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
