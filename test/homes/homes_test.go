@@ -13,8 +13,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node"
+	"github.com/hiso-chat/hiso/node/home"
 	"github.com/hiso-chat/hiso/store"
 )
 
@@ -135,27 +135,18 @@ func checkHome(t *testing.T, dir string) {
 }
 
 // openHome opens the home in this process without network, the way `hiso`
-// does when no daemon runs (cmd/hiso openLocal), on a fixed clock: a
+// does when no daemon runs (node/home.Open, offline), on a fixed clock: a
 // fixture's deadlines are real dates, and on the real clock its
 // self-destructing messages would be gone one day.
-func openHome(t *testing.T, home string, now time.Time) *node.Node {
+func openHome(t *testing.T, dir string, now time.Time) *node.Node {
 	t.Helper()
-	p := node.NewPaths(home)
-	id, err := identity.Open(p.Keystore, []byte(passphrase))
+	h, err := home.Open(context.Background(), home.NewPaths(dir), func() ([]byte, error) { return []byte(passphrase), nil },
+		node.Offline(), node.WithClock(func() time.Time { return now }))
 	if err != nil {
-		t.Fatalf("open keystore: %v", err)
+		t.Fatalf("open the home: %v", err)
 	}
-	st, err := store.Open(p.Database, id.DBKey)
-	if err != nil {
-		t.Fatalf("open history: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	n, err := node.New(context.Background(), id, st, node.Offline(), node.WithClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatalf("start node: %v", err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n
+	t.Cleanup(func() { h.Close() })
+	return h.Node()
 }
 
 // copyHome copies the fixture's files into a new home, private to this
