@@ -91,7 +91,7 @@ func TestFileNames(t *testing.T) {
 		"dir/":               "dir",
 		"zero\u200bwidth":    "zero_width",
 		"rtl\u202egpj.exe":   "rtl_gpj.exe",
-		"日本語のファイル.pdf":      "日本語のファイル.pdf",
+		"日本語のファイル.pdf":       "日本語のファイル.pdf",
 		"bad\xffutf8":        "bad_utf8",
 		"line\u2028sep":      "line_sep",
 		"  spaced name.txt ": "spaced name.txt",
