@@ -68,7 +68,7 @@ func shred(path string) error {
 	return os.Remove(path)
 }
 
-// syncDir makes an unlink in dir durable.
+// syncDir makes a create, rename or unlink in dir durable.
 func syncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil // directories cannot be fsynced there

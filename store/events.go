@@ -66,6 +66,9 @@ type InEvent struct {
 	ReplyTo   MessageID     // EventText; zero: none
 	Timer     time.Duration // EventText: timer in force when sent; EventSetTimer: the new timer
 	IDs       []MessageID   // EventReceipt, EventDelete
+	// File makes an EventText a file message (Text: its caption): Name,
+	// MediaType, Size, Hash, ChunkLog and the State to store it in.
+	File *File
 }
 
 // Applied is what applying one InEvent changed, for telling the user.
