@@ -37,6 +37,7 @@ type config struct {
 	// streamIdle bounds the wait for the next frame on a chat stream.
 	streamIdle time.Duration
 	owner      string
+	files      FileLimits
 }
 
 // WithOwner names the process that owns the home, for status
@@ -102,9 +103,12 @@ type netStack struct {
 	// goroutines (autorelay's peer source) wait on it before reading.
 	ready chan struct{}
 
-	chat     *chatService
-	requests *requestService
-	deliv    *delivery
+	chat      *chatService
+	requests  *requestService
+	deliv     *delivery
+	files     *fileService // serves the files we sent
+	fetch     *fetcher     // pulls the files we received
+	transfers *transfers   // both ways, as they move
 }
 
 // ErrOffline is what needs a network on a node opened without one.
@@ -213,6 +217,9 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	nt.deliv = newDelivery(n.ctx, n, st, n.log, cfg.retryMin, cfg.retryMax)
 	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle)
 	nt.requests = newRequestService(n.ctx, nt.host, n, n.log)
+	nt.transfers = newTransfers()
+	nt.files = newFileService(n.ctx, nt.host, n, st, nt.transfers, n.log)
+	nt.fetch = newFetcher(n.ctx, n, st, nt.transfers, n.log, cfg.retryMin, cfg.retryMax)
 	n.g.Go(n.expiryLoop)
 	n.g.Go(func(ctx context.Context) { n.watchPeers(ctx, sub) })
 	if nt.dht != nil {
@@ -230,6 +237,12 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	for _, c := range n.roster.all() {
 		if owes, err := n.owesRequest(ctx, c); err == nil && owes {
 			nt.deliv.wake(c.id) // a contact request we still owe
+		}
+	}
+	// Files whose transfer an earlier run did not finish go on.
+	if fetching, err := st.FilesIn(ctx, store.Incoming, store.FileTransferring); err == nil {
+		for _, m := range fetching {
+			nt.fetch.start(m.ID)
 		}
 	}
 	n.g.Go(n.greetContacts)
@@ -294,6 +307,9 @@ func (nt *netStack) services() []service {
 	}
 	if nt.deliv != nil {
 		out = append(out, nt.deliv)
+	}
+	if nt.files != nil {
+		out = append(out, nt.files, nt.fetch)
 	}
 	return out
 }

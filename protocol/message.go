@@ -76,6 +76,10 @@ type File struct {
 	Caption   string   // may be empty
 	ReplyTo   MessageID
 	Timer     time.Duration
+	// What the sender read of the media (0: unknown), shown before the
+	// bytes arrive: an image's pixels, a recording's length.
+	Width, Height uint32
+	Duration      time.Duration
 }
 
 func (*Text) isBody()     {}

@@ -45,7 +45,8 @@ func toWire(e *Envelope) *pb.Envelope {
 		w.Body = &pb.Envelope_Typing{Typing: &pb.Typing{}}
 	case *File:
 		f := &pb.File{Name: b.Name, Size: b.Size, MediaType: b.MediaType, Hash: b.Hash[:],
-			ChunkLog: uint32(b.ChunkLog), Caption: b.Caption, TimerSeconds: uint32(b.Timer / time.Second)}
+			ChunkLog: uint32(b.ChunkLog), Caption: b.Caption, TimerSeconds: uint32(b.Timer / time.Second),
+			Width: b.Width, Height: b.Height, DurationMs: uint32(b.Duration / time.Millisecond)}
 		if !b.ReplyTo.IsZero() {
 			f.ReplyTo = b.ReplyTo[:]
 		}
@@ -78,7 +79,8 @@ func idsFromWire(ids [][]byte) ([]MessageID, error) {
 
 func fileFromWire(w *pb.File) (*File, error) {
 	f := &File{Name: w.GetName(), Size: w.GetSize(), MediaType: w.GetMediaType(), Caption: w.GetCaption(),
-		Timer: timerFromWire(w.GetTimerSeconds())}
+		Timer: timerFromWire(w.GetTimerSeconds()), Width: w.GetWidth(), Height: w.GetHeight(),
+		Duration: time.Duration(w.GetDurationMs()) * time.Millisecond}
 	if len(w.GetHash()) != len(f.Hash) {
 		return nil, fmt.Errorf("%w: a file hash is %d bytes", ErrBadFile, len(f.Hash))
 	}

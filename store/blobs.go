@@ -246,8 +246,10 @@ func (b *Blob) Have() (uint64, error) {
 	return n, nil
 }
 
-// WriteChunk seals and writes chunk i (which the caller has verified) and
-// syncs it: once it returns, the chunk survives a crash.
+// WriteChunk seals and writes chunk i (which the caller has verified).
+// Once it returns, the chunk survives the process being killed; Sync makes
+// it survive a power cut too. A chunk that a power cut tore or zeroed
+// fails to open, and Have cuts the file before it.
 func (b *Blob) WriteChunk(i uint64, data []byte) error {
 	if !b.writable {
 		return errors.New("store: the file is not being received")
@@ -258,8 +260,11 @@ func (b *Blob) WriteChunk(i uint64, data []byte) error {
 	if _, err := b.f.WriteAt(seal(b.file.key[:], data, chunkAD(b.id, i)), int64(i)*b.sealedChunk()); err != nil {
 		return fmt.Errorf("store: write chunk %d: %w", i, err)
 	}
-	return b.f.Sync()
+	return nil
 }
+
+// Sync makes the chunks written so far durable.
+func (b *Blob) Sync() error { return b.f.Sync() }
 
 // Tree returns the file's tree, or ErrNoTree.
 func (b *Blob) Tree() ([]byte, error) {

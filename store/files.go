@@ -53,6 +53,9 @@ type File struct {
 	Size      uint64
 	Hash      [32]byte
 	ChunkLog  uint8 // chunks of 1 KiB << ChunkLog bytes
+	// What the sender read of the media (0: unknown): display only.
+	Width, Height uint32
+	Duration      time.Duration
 
 	State    FileState
 	Received uint64 // bytes verified and on disk (incoming), or served to the end (outgoing)
@@ -76,12 +79,15 @@ type fileBody struct {
 	Hash      [32]byte `json:"h"`
 	ChunkLog  uint8    `json:"l"`
 	Key       [32]byte `json:"k"`
+	Width     uint32   `json:"w,omitempty"`
+	Height    uint32   `json:"ht,omitempty"`
+	Duration  int64    `json:"d,omitempty"` // ms
 }
 
 func encodeFileBody(m *Message) []byte {
 	f := m.File
 	b, _ := json.Marshal(fileBody{Caption: m.Text, Name: f.Name, MediaType: f.MediaType, Size: f.Size,
-		Hash: f.Hash, ChunkLog: f.ChunkLog, Key: f.key})
+		Hash: f.Hash, ChunkLog: f.ChunkLog, Key: f.key, Width: f.Width, Height: f.Height, Duration: f.Duration.Milliseconds()})
 	return b
 }
 
@@ -93,6 +99,7 @@ func decodeFileBody(m *Message, b []byte) error {
 	m.Text = fb.Caption
 	f := m.File
 	f.Name, f.MediaType, f.Size, f.Hash, f.ChunkLog, f.key = fb.Name, fb.MediaType, fb.Size, fb.Hash, fb.ChunkLog, fb.Key
+	f.Width, f.Height, f.Duration = fb.Width, fb.Height, time.Duration(fb.Duration)*time.Millisecond
 	return nil
 }
 
@@ -139,9 +146,11 @@ func loadFileStates(ctx context.Context, q querier, ms []Message) error {
 
 // NewFile is a file to queue with EnqueueFile, once its blob is written.
 type NewFile struct {
-	Blob      *BlobWriter // the sealed bytes, from CreateBlob
-	Name      string
-	MediaType string
+	Blob          *BlobWriter // the sealed bytes, from CreateBlob
+	Name          string
+	MediaType     string
+	Width, Height uint32
+	Duration      time.Duration
 	Caption   string
 	ReplyTo   MessageID // zero: not a reply
 }
@@ -159,7 +168,7 @@ func (s *Store) EnqueueFile(ctx context.Context, contactID int64, nf NewFile, no
 	m := Message{ID: bw.id, ContactID: contactID, Dir: Outgoing, Text: nf.Caption, SentAt: now, ReceivedAt: now,
 		State: Queued, ReplyTo: nf.ReplyTo,
 		File: &File{Name: nf.Name, MediaType: nf.MediaType, Size: bw.size, Hash: bw.hash, ChunkLog: bw.chunkLog,
-			State: FileOffered, key: bw.key}}
+			Width: nf.Width, Height: nf.Height, Duration: nf.Duration, State: FileOffered, key: bw.key}}
 	err := s.writeTx(ctx, func(w *wtx) error {
 		seq, timer, err := w.allocSeqs(contactID, 1)
 		if err != nil {

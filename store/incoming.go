@@ -99,7 +99,7 @@ func (w *wtx) apply(ev *InEvent, now time.Time) (Applied, error) {
 			SentAt: truncMS(ev.SentAt), ReceivedAt: now, State: Delivered, ReplyTo: ev.ReplyTo, Timer: ev.Timer}
 		if ev.File != nil {
 			f := *ev.File
-			f.Received, f.Error, f.key = 0, "", newBlobKey()
+			f.Received, f.key = 0, newBlobKey()
 			m.File = &f
 		}
 		ok, err := w.insertIncoming(m)

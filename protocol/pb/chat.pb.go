@@ -483,7 +483,12 @@ type File struct {
 	Caption string `protobuf:"bytes,6,opt,name=caption,proto3" json:"caption,omitempty"`
 	ReplyTo []byte `protobuf:"bytes,7,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
 	// The conversation's self-destruct timer when this was sent; 0 = none.
-	TimerSeconds  uint32 `protobuf:"varint,8,opt,name=timer_seconds,json=timerSeconds,proto3" json:"timer_seconds,omitempty"`
+	TimerSeconds uint32 `protobuf:"varint,8,opt,name=timer_seconds,json=timerSeconds,proto3" json:"timer_seconds,omitempty"`
+	// What the sender read of the media, for display before the bytes
+	// arrive (0 = unknown): an image's size in pixels, a recording's length.
+	Width         uint32 `protobuf:"varint,9,opt,name=width,proto3" json:"width,omitempty"`
+	Height        uint32 `protobuf:"varint,10,opt,name=height,proto3" json:"height,omitempty"`
+	DurationMs    uint32 `protobuf:"varint,11,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -570,6 +575,27 @@ func (x *File) GetReplyTo() []byte {
 func (x *File) GetTimerSeconds() uint32 {
 	if x != nil {
 		return x.TimerSeconds
+	}
+	return 0
+}
+
+func (x *File) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *File) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *File) GetDurationMs() uint32 {
+	if x != nil {
+		return x.DurationMs
 	}
 	return 0
 }
@@ -687,7 +713,7 @@ const file_chat_proto_rawDesc = "" +
 	"\x03ids\x18\x01 \x03(\fR\x03ids\"\a\n" +
 	"\x05Clear\"$\n" +
 	"\bSetTimer\x12\x18\n" +
-	"\aseconds\x18\x01 \x01(\rR\aseconds\"\xd8\x01\n" +
+	"\aseconds\x18\x01 \x01(\rR\aseconds\"\xa7\x02\n" +
 	"\x04File\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04size\x18\x02 \x01(\x04R\x04size\x12\x1d\n" +
@@ -697,7 +723,12 @@ const file_chat_proto_rawDesc = "" +
 	"\tchunk_log\x18\x05 \x01(\rR\bchunkLog\x12\x18\n" +
 	"\acaption\x18\x06 \x01(\tR\acaption\x12\x19\n" +
 	"\breply_to\x18\a \x01(\fR\areplyTo\x12#\n" +
-	"\rtimer_seconds\x18\b \x01(\rR\ftimerSeconds\"\b\n" +
+	"\rtimer_seconds\x18\b \x01(\rR\ftimerSeconds\x12\x14\n" +
+	"\x05width\x18\t \x01(\rR\x05width\x12\x16\n" +
+	"\x06height\x18\n" +
+	" \x01(\rR\x06height\x12\x1f\n" +
+	"\vduration_ms\x18\v \x01(\rR\n" +
+	"durationMs\"\b\n" +
 	"\x06Typing\"\x17\n" +
 	"\x03Ack\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\fR\x03idsB'Z%github.com/hiso-chat/hiso/protocol/pbb\x06proto3"

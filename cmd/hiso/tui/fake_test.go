@@ -61,7 +61,12 @@ type fakeSvc struct {
 	sendErr  error
 	failWith error
 
+	fileData map[string][]byte // the bytes of files, by message id
+
 	// What was asked.
+	fileSends   []api.SendFile
+	fileAccepts []string
+	fileSaves   []api.SaveFile
 	eventsCalls int
 	sends       []api.Send
 	adds        []api.AddContact

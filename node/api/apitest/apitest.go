@@ -72,6 +72,10 @@ var behaviours = []struct {
 	{"EventsEndWithContext", testEventsEnd},
 	{"TypingNotConnected", testTyping},
 	{"UnknownContact", testUnknownContact},
+	{"SendFile", testSendFile},
+	{"SendFileInvalid", testSendFileInvalid},
+	{"SaveFile", testSaveFile},
+	{"AcceptFileUnknown", testAcceptFileUnknown},
 }
 
 // newPeerID returns the peer ID of a fresh Ed25519 key: a contact that
