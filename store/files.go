@@ -151,8 +151,8 @@ type NewFile struct {
 	MediaType     string
 	Width, Height uint32
 	Duration      time.Duration
-	Caption   string
-	ReplyTo   MessageID // zero: not a reply
+	Caption       string
+	ReplyTo       MessageID // zero: not a reply
 }
 
 // EnqueueFile queues a file message whose blob is written: the message,
