@@ -102,6 +102,7 @@ func (n *Node) SendFile(ctx context.Context, req api.SendFile) (api.Message, err
 			api.ErrInvalid, name, humanBytes(size), humanBytes(free))
 	}
 	mt := mediaType(name, f)
+	width, height, duration := mediaDetails(f, mt, fi.Size())
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return api.Message{}, err
 	}
@@ -125,7 +126,7 @@ func (n *Node) SendFile(ctx context.Context, req api.SendFile) (api.Message, err
 		return api.Message{}, fmt.Errorf("copy %s into the home: %w", name, err)
 	}
 	m, err := n.store.EnqueueFile(ctx, c.id, store.NewFile{Blob: bw, Name: name, MediaType: mt, Caption: req.Caption,
-		ReplyTo: replyTo}, n.cfg.now())
+		ReplyTo: replyTo, Width: width, Height: height, Duration: duration}, n.cfg.now())
 	if err != nil {
 		return api.Message{}, fmt.Errorf("queue %s: %w", name, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -376,4 +378,31 @@ func mustID(t *testing.T, s string) store.MessageID {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// An image shows its size in pixels on both sides before (and after) it
+// arrives.
+func TestImageDimensionsTravelWithTheFile(t *testing.T) {
+	alice, bob := newTestNode(t), newTestNode(t)
+	befriend(t, alice, "alice", bob, "bob")
+	var buf bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tiny.png")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := alice.SendFile(context.Background(), api.SendFile{To: "bob", Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.File.MediaType != "image/png" || m.File.Width != 64 || m.File.Height != 48 {
+		t.Fatalf("sent %+v", m.File)
+	}
+	h := waitHistory(t, bob, "alice", fileIn("alice", api.FileComplete))
+	if f := h[0].File; f.Width != 64 || f.Height != 48 || f.MediaType != "image/png" {
+		t.Fatalf("received %+v", f)
+	}
 }
