@@ -338,24 +338,62 @@ func (f *fetcher) fetchData(ctx context.Context, c contact, b *store.Blob, tree 
 	}
 	defer s.Reset()
 	context.AfterFunc(ctx, func() { _ = s.SetDeadline(time.Now()) })
-	buf := make([]byte, cs)
 	n := file.Chunks()
+	// The stream is read ahead of the disk: while one chunk is verified and
+	// written, the next arrives (sequentially, a transfer ran at half the
+	// speed of a bare stream with neither the CPU nor the disk busy).
+	type piece struct {
+		i    uint64
+		data []byte
+		err  error
+	}
+	const ahead = 2
+	free := make(chan []byte, ahead+1)
+	for range ahead + 1 {
+		free <- make([]byte, cs)
+	}
+	pieces := make(chan piece, ahead)
+	rctx, stopReading := context.WithCancel(ctx)
+	readerDone := make(chan struct{})
+	defer func() { stopReading(); <-readerDone }()
+	go func() {
+		defer close(readerDone)
+		defer close(pieces)
+		for i := have; i < n; i++ {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-rctx.Done():
+				return
+			}
+			chunk := buf[:min(cs, file.Size-i*cs)]
+			_ = s.SetReadDeadline(time.Now().Add(chunkTimeout))
+			k, err := io.ReadFull(s, chunk)
+			f.read.Add(uint64(k))
+			select {
+			case pieces <- piece{i, chunk, err}:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	progressed := false
 	lastSaved := time.Now()
-	for i := have; i < n; i++ {
-		chunk := buf[:min(cs, file.Size-i*cs)]
-		_ = s.SetReadDeadline(time.Now().Add(chunkTimeout))
-		k, err := io.ReadFull(s, chunk)
-		f.read.Add(uint64(k))
-		if err != nil {
-			return progressed, err
+	for p := range pieces {
+		if p.err != nil {
+			return progressed, p.err
 		}
+		i, chunk := p.i, p.data
 		if !protocol.VerifyChunk(chunk, tree, file.ChunkLog, i, protocol.FileHash(file.Hash)) {
 			return progressed, refuse("chunk %d of %s does not match the file's hash: the sender's copy is damaged, or the sender is hostile; nothing of it was kept", i, file.Name)
 		}
 		if err := b.WriteChunk(i, chunk); err != nil {
 			return progressed, err
 		}
+		free <- chunk[:cap(chunk)]
 		progressed = true
 		tr.add(uint64(len(chunk)))
 		if tr.noteDue(progressEvery) {
@@ -368,6 +406,9 @@ func (f *fetcher) fetchData(ctx context.Context, c contact, b *store.Blob, tree 
 			}
 			_ = f.store.SetFileState(ctx, id, store.FileTransferring, (i+1)*cs, "")
 		}
+	}
+	if ctx.Err() != nil {
+		return progressed, ctx.Err()
 	}
 	return progressed, b.Sync()
 }

@@ -158,12 +158,36 @@ func (fs *fileService) serve(ctx context.Context, s network.Stream, c contact, r
 	}
 	tr := fs.transfers.begin(m.ID, first*f.ChunkSize())
 	defer fs.transfers.end(m.ID)
-	for i := first; i < n; i++ {
-		chunk, err := b.ReadChunk(i)
-		if err != nil {
-			fs.log.Warn("a file you sent cannot be read from the home: it is damaged", "err", err)
-			return err
+	// Chunks are read (and opened) from the disk ahead of the stream.
+	type piece struct {
+		data []byte
+		err  error
+	}
+	pieces := make(chan piece, 2)
+	rctx, stopReading := context.WithCancel(ctx)
+	readerDone := make(chan struct{})
+	defer func() { stopReading(); <-readerDone }()
+	go func() {
+		defer close(readerDone)
+		defer close(pieces)
+		for i := first; i < n; i++ {
+			chunk, err := b.ReadChunk(i)
+			select {
+			case pieces <- piece{chunk, err}:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
+	}()
+	for p := range pieces {
+		if p.err != nil {
+			fs.log.Warn("a file you sent cannot be read from the home: it is damaged", "err", p.err)
+			return p.err
+		}
+		chunk := p.data
 		_ = s.SetWriteDeadline(time.Now().Add(chunkTimeout))
 		if _, err := s.Write(chunk); err != nil {
 			return err
@@ -173,6 +197,9 @@ func (fs *fileService) serve(ctx context.Context, s network.Stream, c contact, r
 		if tr.noteDue(progressEvery) {
 			fs.model.fileMoved(c, m.ID)
 		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	// The last byte is written: the receiver has it unless the stream
 	// breaks now, in which case it asks again for the last chunk.
