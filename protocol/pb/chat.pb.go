@@ -42,6 +42,8 @@ type Envelope struct {
 	//	*Envelope_Clear
 	//	*Envelope_SetTimer
 	//	*Envelope_Typing
+	//	*Envelope_Prekey
+	//	*Envelope_MailboxGrant
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -168,6 +170,24 @@ func (x *Envelope) GetTyping() *Typing {
 	return nil
 }
 
+func (x *Envelope) GetPrekey() *Prekey {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_Prekey); ok {
+			return x.Prekey
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetMailboxGrant() *MailboxGrant {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_MailboxGrant); ok {
+			return x.MailboxGrant
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -200,6 +220,14 @@ type Envelope_Typing struct {
 	Typing *Typing `protobuf:"bytes,16,opt,name=typing,proto3,oneof"`
 }
 
+type Envelope_Prekey struct {
+	Prekey *Prekey `protobuf:"bytes,17,opt,name=prekey,proto3,oneof"`
+}
+
+type Envelope_MailboxGrant struct {
+	MailboxGrant *MailboxGrant `protobuf:"bytes,18,opt,name=mailbox_grant,json=mailboxGrant,proto3,oneof"`
+}
+
 func (*Envelope_Text) isEnvelope_Body() {}
 
 func (*Envelope_Ack) isEnvelope_Body() {}
@@ -213,6 +241,10 @@ func (*Envelope_Clear) isEnvelope_Body() {}
 func (*Envelope_SetTimer) isEnvelope_Body() {}
 
 func (*Envelope_Typing) isEnvelope_Body() {}
+
+func (*Envelope_Prekey) isEnvelope_Body() {}
+
+func (*Envelope_MailboxGrant) isEnvelope_Body() {}
 
 // Text is a chat message.
 type Text struct {
@@ -487,6 +519,119 @@ func (*Typing) Descriptor() ([]byte, []int) {
 	return file_chat_proto_rawDescGZIP(), []int{6}
 }
 
+// Prekey is the sender's current prekey, signed by its identity key
+// (format in package identity). The receiver seals what it leaves in the
+// sender's mailbox to it.
+type Prekey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Signed        []byte                 `protobuf:"bytes,1,opt,name=signed,proto3" json:"signed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Prekey) Reset() {
+	*x = Prekey{}
+	mi := &file_chat_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Prekey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Prekey) ProtoMessage() {}
+
+func (x *Prekey) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Prekey.ProtoReflect.Descriptor instead.
+func (*Prekey) Descriptor() ([]byte, []int) {
+	return file_chat_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Prekey) GetSigned() []byte {
+	if x != nil {
+		return x.Signed
+	}
+	return nil
+}
+
+// MailboxGrant tells the receiver where to leave sealed envelopes for the
+// sender while it is away, and the write capability the sender's mailbox
+// accepts from this receiver. An empty peer: no mailbox any more.
+type MailboxGrant struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The mailbox's peer ID (binary).
+	Peer []byte `protobuf:"bytes,1,opt,name=peer,proto3" json:"peer,omitempty"`
+	// Its binary multiaddrs, without /p2p.
+	Addrs [][]byte `protobuf:"bytes,2,rep,name=addrs,proto3" json:"addrs,omitempty"`
+	// 32 random bytes minted for this receiver.
+	Capability    []byte `protobuf:"bytes,3,opt,name=capability,proto3" json:"capability,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MailboxGrant) Reset() {
+	*x = MailboxGrant{}
+	mi := &file_chat_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailboxGrant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailboxGrant) ProtoMessage() {}
+
+func (x *MailboxGrant) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailboxGrant.ProtoReflect.Descriptor instead.
+func (*MailboxGrant) Descriptor() ([]byte, []int) {
+	return file_chat_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MailboxGrant) GetPeer() []byte {
+	if x != nil {
+		return x.Peer
+	}
+	return nil
+}
+
+func (x *MailboxGrant) GetAddrs() [][]byte {
+	if x != nil {
+		return x.Addrs
+	}
+	return nil
+}
+
+func (x *MailboxGrant) GetCapability() []byte {
+	if x != nil {
+		return x.Capability
+	}
+	return nil
+}
+
 // Ack tells the sender that these message ids are committed to the receiver's disk.
 type Ack struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -497,7 +642,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_chat_proto_msgTypes[7]
+	mi := &file_chat_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -509,7 +654,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_proto_msgTypes[7]
+	mi := &file_chat_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -522,7 +667,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_chat_proto_rawDescGZIP(), []int{7}
+	return file_chat_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Ack) GetIds() [][]byte {
@@ -537,7 +682,7 @@ var File_chat_proto protoreflect.FileDescriptor
 const file_chat_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"chat.proto\x12\fhiso.chat.v1\"\x9a\x03\n" +
+	"chat.proto\x12\fhiso.chat.v1\"\x8d\x04\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x1c\n" +
@@ -550,7 +695,9 @@ const file_chat_proto_rawDesc = "" +
 	"\x06delete\x18\r \x01(\v2\x14.hiso.chat.v1.DeleteH\x00R\x06delete\x12+\n" +
 	"\x05clear\x18\x0e \x01(\v2\x13.hiso.chat.v1.ClearH\x00R\x05clear\x125\n" +
 	"\tset_timer\x18\x0f \x01(\v2\x16.hiso.chat.v1.SetTimerH\x00R\bsetTimer\x12.\n" +
-	"\x06typing\x18\x10 \x01(\v2\x14.hiso.chat.v1.TypingH\x00R\x06typingB\x06\n" +
+	"\x06typing\x18\x10 \x01(\v2\x14.hiso.chat.v1.TypingH\x00R\x06typing\x12.\n" +
+	"\x06prekey\x18\x11 \x01(\v2\x14.hiso.chat.v1.PrekeyH\x00R\x06prekey\x12A\n" +
+	"\rmailbox_grant\x18\x12 \x01(\v2\x1a.hiso.chat.v1.MailboxGrantH\x00R\fmailboxGrantB\x06\n" +
 	"\x04body\"Z\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x19\n" +
@@ -563,7 +710,15 @@ const file_chat_proto_rawDesc = "" +
 	"\x05Clear\"$\n" +
 	"\bSetTimer\x12\x18\n" +
 	"\aseconds\x18\x01 \x01(\rR\aseconds\"\b\n" +
-	"\x06Typing\"\x17\n" +
+	"\x06Typing\" \n" +
+	"\x06Prekey\x12\x16\n" +
+	"\x06signed\x18\x01 \x01(\fR\x06signed\"X\n" +
+	"\fMailboxGrant\x12\x12\n" +
+	"\x04peer\x18\x01 \x01(\fR\x04peer\x12\x14\n" +
+	"\x05addrs\x18\x02 \x03(\fR\x05addrs\x12\x1e\n" +
+	"\n" +
+	"capability\x18\x03 \x01(\fR\n" +
+	"capability\"\x17\n" +
 	"\x03Ack\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\fR\x03idsB'Z%github.com/hiso-chat/hiso/protocol/pbb\x06proto3"
 
@@ -579,30 +734,34 @@ func file_chat_proto_rawDescGZIP() []byte {
 	return file_chat_proto_rawDescData
 }
 
-var file_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_chat_proto_goTypes = []any{
-	(*Envelope)(nil), // 0: hiso.chat.v1.Envelope
-	(*Text)(nil),     // 1: hiso.chat.v1.Text
-	(*Receipt)(nil),  // 2: hiso.chat.v1.Receipt
-	(*Delete)(nil),   // 3: hiso.chat.v1.Delete
-	(*Clear)(nil),    // 4: hiso.chat.v1.Clear
-	(*SetTimer)(nil), // 5: hiso.chat.v1.SetTimer
-	(*Typing)(nil),   // 6: hiso.chat.v1.Typing
-	(*Ack)(nil),      // 7: hiso.chat.v1.Ack
+	(*Envelope)(nil),     // 0: hiso.chat.v1.Envelope
+	(*Text)(nil),         // 1: hiso.chat.v1.Text
+	(*Receipt)(nil),      // 2: hiso.chat.v1.Receipt
+	(*Delete)(nil),       // 3: hiso.chat.v1.Delete
+	(*Clear)(nil),        // 4: hiso.chat.v1.Clear
+	(*SetTimer)(nil),     // 5: hiso.chat.v1.SetTimer
+	(*Typing)(nil),       // 6: hiso.chat.v1.Typing
+	(*Prekey)(nil),       // 7: hiso.chat.v1.Prekey
+	(*MailboxGrant)(nil), // 8: hiso.chat.v1.MailboxGrant
+	(*Ack)(nil),          // 9: hiso.chat.v1.Ack
 }
 var file_chat_proto_depIdxs = []int32{
 	1, // 0: hiso.chat.v1.Envelope.text:type_name -> hiso.chat.v1.Text
-	7, // 1: hiso.chat.v1.Envelope.ack:type_name -> hiso.chat.v1.Ack
+	9, // 1: hiso.chat.v1.Envelope.ack:type_name -> hiso.chat.v1.Ack
 	2, // 2: hiso.chat.v1.Envelope.receipt:type_name -> hiso.chat.v1.Receipt
 	3, // 3: hiso.chat.v1.Envelope.delete:type_name -> hiso.chat.v1.Delete
 	4, // 4: hiso.chat.v1.Envelope.clear:type_name -> hiso.chat.v1.Clear
 	5, // 5: hiso.chat.v1.Envelope.set_timer:type_name -> hiso.chat.v1.SetTimer
 	6, // 6: hiso.chat.v1.Envelope.typing:type_name -> hiso.chat.v1.Typing
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	7, // 7: hiso.chat.v1.Envelope.prekey:type_name -> hiso.chat.v1.Prekey
+	8, // 8: hiso.chat.v1.Envelope.mailbox_grant:type_name -> hiso.chat.v1.MailboxGrant
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_chat_proto_init() }
@@ -618,6 +777,8 @@ func file_chat_proto_init() {
 		(*Envelope_Clear)(nil),
 		(*Envelope_SetTimer)(nil),
 		(*Envelope_Typing)(nil),
+		(*Envelope_Prekey)(nil),
+		(*Envelope_MailboxGrant)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -625,7 +786,7 @@ func file_chat_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_proto_rawDesc), len(file_chat_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
