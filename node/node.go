@@ -37,6 +37,10 @@ type config struct {
 	// streamIdle bounds the wait for the next frame on a chat stream.
 	streamIdle time.Duration
 	owner      string
+	// The mailbox role (WithMailbox) and the owner's drain interval.
+	mailbox      bool
+	mailboxQuota store.MailboxQuota
+	mailboxPoll  time.Duration
 }
 
 // WithOwner names the process that owns the home, for status
@@ -79,8 +83,12 @@ type Node struct {
 	blocked *peerSet
 	net     *netStack // nil when offline; set before any goroutine starts
 
-	provideKick chan struct{}
-	expiryKick  chan struct{}
+	provideKick  chan struct{}
+	expiryKick   chan struct{}
+	announceKick chan struct{}
+	drainKick    chan struct{}
+	drainMu      sync.Mutex  // one drain of our mailbox at a time
+	drainStarted atomic.Bool // the drain loop runs
 
 	g    *group // the node's own loops and one-off tasks
 	ctx  context.Context
@@ -105,6 +113,7 @@ type netStack struct {
 	chat     *chatService
 	requests *requestService
 	deliv    *delivery
+	mailbox  *mailboxService // nil unless the node is a mailbox
 }
 
 // ErrOffline is what needs a network on a node opened without one.
@@ -144,6 +153,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	}
 	n := &Node{cfg: cfg, log: cfg.log, id: id, store: st, events: newBroker(), roster: r,
 		blocked: newPeerSet(), provideKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
+		announceKick: make(chan struct{}, 1), drainKick: make(chan struct{}, 1),
 		g: newGroup(context.Background())}
 	n.ctx = n.g.ctx
 	defer func() {
@@ -205,6 +215,13 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		}
 	}
 
+	// Prekeys before anything can drain a mailbox: a private half past
+	// its grace is destroyed first.
+	if _, _, err := n.rotatePrekeys(ctx); err != nil {
+		sub.Close()
+		return nil, fmt.Errorf("prekeys: %w", err)
+	}
+
 	// Then the services and loops, which cannot fail.
 	close(nt.ready)
 	for _, c := range n.roster.all() {
@@ -213,7 +230,14 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	nt.deliv = newDelivery(n.ctx, n, st, n.log, cfg.retryMin, cfg.retryMax)
 	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle)
 	nt.requests = newRequestService(n.ctx, nt.host, n, n.log)
+	if cfg.mailbox {
+		nt.mailbox = newMailboxService(n.ctx, nt.host, st, cfg.now, cfg.mailboxQuota, n.log)
+	}
 	n.g.Go(n.expiryLoop)
+	n.g.Go(n.announceLoop)
+	if _, err := st.GetMyMailbox(ctx); err == nil {
+		n.startDrain()
+	}
 	n.g.Go(func(ctx context.Context) { n.watchPeers(ctx, sub) })
 	if nt.dht != nil {
 		n.g.Go(n.provideLoop)
@@ -291,6 +315,9 @@ func (nt *netStack) services() []service {
 	}
 	if nt.requests != nil {
 		out = append(out, nt.requests)
+	}
+	if nt.mailbox != nil {
+		out = append(out, nt.mailbox)
 	}
 	if nt.deliv != nil {
 		out = append(out, nt.deliv)

@@ -71,6 +71,7 @@ func (n *Node) AddContact(ctx context.Context, req api.AddContact) (api.Contact,
 		return api.Contact{}, err
 	}
 	n.roster.put(c)
+	n.kickAnnounce()
 	if _, err := n.network(); err == nil {
 		n.adopt(c)
 		n.goFunc(func(ctx context.Context) { _ = n.connect(ctx, c) })

@@ -248,10 +248,12 @@ func (s *Store) MailboxCaps(ctx context.Context) ([][32]byte, error) {
 	return out, rows.Err()
 }
 
-// Upload is an outbox event left in a contact's mailbox.
+// Upload is an outbox event left in a contact's mailbox: the envelope's
+// id, and the predecessor its letter names.
 type Upload struct {
 	EventID MessageID
 	BlobID  [32]byte
+	Prev    MessageID
 }
 
 // MarkEventsInMailbox records uploads: texts still Queued or Sent show
@@ -262,8 +264,8 @@ func (s *Store) MarkEventsInMailbox(ctx context.Context, contactID int64, ups []
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		changed = changed[:0]
 		for _, u := range ups {
-			if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO mailbox_uploads (event_id, contact_id, blob_id, uploaded_at) VALUES (?, ?, ?, ?)",
-				u.EventID[:], contactID, u.BlobID[:], toMS(now)); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO mailbox_uploads (event_id, contact_id, blob_id, prev, uploaded_at) VALUES (?, ?, ?, ?, ?)",
+				u.EventID[:], contactID, u.BlobID[:], u.Prev[:], toMS(now)); err != nil {
 				return err
 			}
 			res, err := tx.ExecContext(ctx, "UPDATE messages SET state = ? WHERE id = ? AND direction = ? AND state IN (?, ?)",
@@ -280,24 +282,24 @@ func (s *Store) MarkEventsInMailbox(ctx context.Context, contactID int64, ups []
 	return changed, err
 }
 
-// Uploads returns which of the events are in the contact's mailbox.
-func (s *Store) Uploads(ctx context.Context, contactID int64) (map[MessageID][32]byte, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT event_id, blob_id FROM mailbox_uploads WHERE contact_id = ?", contactID)
+// Uploads returns what we left in the contact's mailbox, by event id.
+func (s *Store) Uploads(ctx context.Context, contactID int64) (map[MessageID]Upload, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT event_id, blob_id, prev FROM mailbox_uploads WHERE contact_id = ?", contactID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[MessageID][32]byte{}
+	out := map[MessageID]Upload{}
 	for rows.Next() {
-		var e, b []byte
-		if err := rows.Scan(&e, &b); err != nil {
+		var e, b, p []byte
+		if err := rows.Scan(&e, &b, &p); err != nil {
 			return nil, err
 		}
-		var id MessageID
-		var blob [32]byte
-		copy(id[:], e)
-		copy(blob[:], b)
-		out[id] = blob
+		var u Upload
+		copy(u.EventID[:], e)
+		copy(u.BlobID[:], b)
+		copy(u.Prev[:], p)
+		out[u.EventID] = u
 	}
 	return out, rows.Err()
 }
@@ -319,3 +321,24 @@ func (s *Store) ForgetUploads(ctx context.Context, ids []MessageID) error {
 
 // hash is SHA-256, for tokens and capabilities that are stored hashed.
 func hash(b []byte) []byte { h := sha256.Sum256(b); return h[:] }
+
+// Known reports which of ids name an event already applied from a contact
+// (a stored message, or an event remembered in seen_events), for ordering
+// what a mailbox returns.
+func (s *Store) Known(ctx context.Context, ids []MessageID) (map[MessageID]bool, error) {
+	out := map[MessageID]bool{}
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			var known bool
+			if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM messages WHERE id = ?1) OR EXISTS (SELECT 1 FROM seen_events WHERE id = ?1)",
+				id[:]).Scan(&known); err != nil {
+				return err
+			}
+			if known {
+				out[id] = true
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -89,7 +89,7 @@ func TestUploadsState(t *testing.T) {
 		t.Fatalf("state after sent %v", m.State)
 	}
 	ups, _ := s.Uploads(ctx, c.ID)
-	if ups[ms[0].ID] != ([32]byte{1}) {
+	if ups[ms[0].ID].BlobID != ([32]byte{1}) {
 		t.Fatalf("uploads %v", ups)
 	}
 	s.MarkEventsDelivered(ctx, []MessageID{ms[0].ID})

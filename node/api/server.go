@@ -76,6 +76,19 @@ func (h *handler) routes() []route {
 			reply(w, struct{}{}, s.Typing(r.Context(), r.PathValue("name")))
 		}},
 		{"GET /v1/search", h.search},
+
+		{"GET /v1/mailbox", func(w http.ResponseWriter, r *http.Request) {
+			v, err := s.MailboxStatus(r.Context())
+			reply(w, v, err)
+		}},
+		{"POST /v1/mailbox", withBody(s.AddMailbox)},
+		{"POST /v1/mailbox/link", func(w http.ResponseWriter, r *http.Request) {
+			v, err := s.MailboxLink(r.Context())
+			reply(w, v, err)
+		}},
+		{"DELETE /v1/mailbox", func(w http.ResponseWriter, r *http.Request) {
+			reply(w, Count{}, s.RemoveMailbox(r.Context()))
+		}},
 	}
 }
 

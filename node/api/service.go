@@ -46,4 +46,16 @@ type Service interface {
 	// Typing tells the contact, if connected right now, that we are
 	// typing. Best effort: never queued, never stored.
 	Typing(ctx context.Context, name string) error
+
+	// The mailbox.
+	//
+	// MailboxLink, on a daemon run with --mailbox, makes a single-use
+	// link that pairs it with its owner's device.
+	MailboxLink(ctx context.Context) (MailboxLink, error)
+	// AddMailbox pairs this device with the mailbox of the link; contacts
+	// are granted access to it in-band.
+	AddMailbox(ctx context.Context, req AddMailbox) (MailboxStatus, error)
+	MailboxStatus(ctx context.Context) (MailboxStatus, error)
+	// RemoveMailbox unpairs it; contacts are told in-band.
+	RemoveMailbox(ctx context.Context) error
 }

@@ -48,11 +48,13 @@ CREATE TABLE mailbox_caps (
 ) STRICT;
 
 -- Outbox events we left in the contact's mailbox: the blob id withdraws
--- it. Deleted when the event is acked by the contact's device.
+-- it; prev is the predecessor its letter names. Deleted once the event
+-- left the outbox (acked or deleted) and its envelope was withdrawn.
 CREATE TABLE mailbox_uploads (
     event_id    BLOB    PRIMARY KEY CHECK (length(event_id) = 16),
     contact_id  INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
     blob_id     BLOB    NOT NULL CHECK (length(blob_id) = 32),
+    prev        BLOB    NOT NULL CHECK (length(prev) = 16),
     uploaded_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 
