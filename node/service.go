@@ -172,6 +172,9 @@ func (n *Node) apiContact(ctx context.Context, sc store.Contact) (api.Contact, e
 		c.Addrs = []string{}
 	}
 	if rc, ok := n.roster.named(sc.Name); ok {
+		if _, has, err := n.contactMailbox(ctx, rc); err == nil {
+			c.Mailbox = has
+		}
 		if nt, err := n.network(); err == nil {
 			c.Online = isConnected(nt.host, rc.peer)
 		}
