@@ -44,12 +44,15 @@ import (
 )
 
 // Prekey timing: a new one every PrekeyRotation; each is valid (may be
-// sealed to) for PrekeyValidity from its creation; its private half is kept
-// PrekeyGrace beyond that (envelopes wait up to 7 days in a mailbox) and
-// then destroyed.
+// sealed to) for PrekeyValidity from its creation, so that contacts can
+// still leave messages for a device that has been away a week; its private
+// half is kept PrekeyGrace beyond that (an envelope waits up to 7 days in
+// a mailbox) and then destroyed. A private half therefore lives at most
+// 15 days, and one day only for contacts that are online daily (they get
+// each new prekey as it is made).
 const (
 	PrekeyRotation = 24 * time.Hour
-	PrekeyValidity = 2 * PrekeyRotation
+	PrekeyValidity = 7 * 24 * time.Hour
 	PrekeyGrace    = 8 * 24 * time.Hour
 )
 

@@ -219,9 +219,11 @@ func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
 		}
 		if errors.Is(err, errOffline) {
 			if k, err := d.model.leaveInMailbox(ctx, c); err != nil {
-				d.log.Info(fmt.Sprintf("%s is offline and its mailbox did not take the messages: they stay queued here", c.name), "peer", c.peer, "err", err)
+				d.log.Info("a contact is offline and its mailbox did not take the messages: they stay queued here", "err", err)
+				d.log.Debug("mailbox upload failed", "peer", c.peer)
 			} else if k > 0 {
-				d.log.Info(fmt.Sprintf("%s is offline: left %d in its mailbox; they stay queued here until its device confirms them", c.name, k), "peer", c.peer)
+				d.log.Info(fmt.Sprintf("a contact is offline: left %d messages in its mailbox; they stay queued here until its device confirms them", k))
+				d.log.Debug("left messages in a mailbox", "peer", c.peer, "count", k)
 			}
 		}
 		wait := backoff(d.retryMin, d.retryMax, failures)

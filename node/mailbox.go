@@ -23,8 +23,9 @@ const (
 	// mailboxStreamIdle bounds the wait for the next request on a
 	// mailbox stream.
 	mailboxStreamIdle = 30 * time.Second
-	// mailboxRequestsPerStream bounds the requests one stream may carry.
-	mailboxRequestsPerStream = 4096
+	// mailboxRequestsPerStream bounds the requests one stream may carry
+	// (a client opens another for more: uploadPerStream).
+	mailboxRequestsPerStream = 1 << 14
 	// mailboxExpiryEvery is how often expired envelopes are deleted.
 	mailboxExpiryEvery = 10 * time.Minute
 	// MailboxExpiry is how long a mailbox holds an envelope.
@@ -53,7 +54,7 @@ type mailboxStore interface {
 	UnpairMailbox(ctx context.Context) error
 	GrantCaps(ctx context.Context, hashes [][32]byte, now time.Time) error
 	RevokeCaps(ctx context.Context, hashes [][32]byte) error
-	PutBlob(ctx context.Context, capHash, id [32]byte, sealed []byte, now time.Time, q store.MailboxQuota) error
+	PutBlobs(ctx context.Context, puts []store.BlobPut, now time.Time, q store.MailboxQuota) ([]error, error)
 	WithdrawBlob(ctx context.Context, capHash, id [32]byte) (bool, error)
 	FetchBlobs(ctx context.Context, after [32]byte, limit int) ([]store.HeldBlob, bool, error)
 	RemoveBlobs(ctx context.Context, ids [][32]byte) error
@@ -70,14 +71,15 @@ type mailboxService struct {
 	quota store.MailboxQuota
 	log   *slog.Logger
 	g     *group
-	// limit bounds requests in total: uploads come from identities made
-	// for one upload, so a limit per peer would mean nothing.
+	// limit bounds requests in total, the owner's aside: uploads come
+	// from identities made for one upload, so a limit per peer would
+	// mean nothing.
 	limit *rate.Limiter
 }
 
 func newMailboxService(ctx context.Context, h host.Host, st mailboxStore, now func() time.Time, q store.MailboxQuota, log *slog.Logger) *mailboxService {
 	ms := &mailboxService{host: h, st: st, now: now, quota: q, log: log, g: newGroup(ctx),
-		limit: rate.NewLimiter(500, 1000)}
+		limit: rate.NewLimiter(2000, 5000)}
 	h.SetStreamHandler(protocol.MailboxID, ms.handle)
 	ms.g.Go(ms.expiryLoop)
 	return ms
@@ -118,27 +120,39 @@ func (ms *mailboxService) handle(s network.Stream) {
 	defer cancel()
 	context.AfterFunc(ctx, func() { _ = s.SetDeadline(time.Now()) })
 	remote := s.Conn().RemotePeer()
-	for range mailboxRequestsPerStream {
+	r := protocol.NewMailboxRequestReader(s)
+	for served := 0; served < mailboxRequestsPerStream; {
 		_ = s.SetDeadline(time.Now().Add(mailboxStreamIdle))
-		req, err := protocol.ReadMailboxRequest(s)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				_ = s.Close()
+		// Take the next request and whatever else has already arrived
+		// (pipelined uploads), to commit them together.
+		var (
+			batch []protocol.MailboxRequest
+			rerr  error
+		)
+		for len(batch) == 0 || (len(batch) < mailboxBatch && r.Buffered()) {
+			req, err := r.Request()
+			if err != nil {
+				rerr = err
+				break
+			}
+			batch = append(batch, req)
+		}
+		for _, rep := range ms.serveAll(ctx, remote, batch) {
+			if err := protocol.WriteMailboxReply(s, &rep); err != nil {
+				_ = s.Reset()
 				return
 			}
-			if errors.Is(err, protocol.ErrMalformed) || errors.Is(err, protocol.ErrFrameTooLarge) {
+		}
+		served += len(batch)
+		switch {
+		case rerr == nil:
+		case errors.Is(rerr, io.EOF):
+			_ = s.Close()
+			return
+		default:
+			if errors.Is(rerr, protocol.ErrMalformed) || errors.Is(rerr, protocol.ErrFrameTooLarge) {
 				_ = protocol.WriteMailboxReply(s, &protocol.MailboxReply{Code: protocol.CodeBadRequest})
 			}
-			_ = s.Reset()
-			return
-		}
-		var rep protocol.MailboxReply
-		if !ms.limit.Allow() {
-			rep.Code = protocol.CodeRateLimited
-		} else {
-			rep = ms.serve(ctx, remote, &req)
-		}
-		if err := protocol.WriteMailboxReply(s, &rep); err != nil {
 			_ = s.Reset()
 			return
 		}
@@ -146,34 +160,84 @@ func (ms *mailboxService) handle(s network.Stream) {
 	_ = s.Close()
 }
 
+// mailboxBatch bounds the requests served (and uploads committed)
+// together.
+const mailboxBatch = 64
+
+// serveAll answers requests in order; a run of uploads is committed in
+// one transaction.
+func (ms *mailboxService) serveAll(ctx context.Context, remote peer.ID, reqs []protocol.MailboxRequest) []protocol.MailboxReply {
+	out := make([]protocol.MailboxReply, len(reqs))
+	var puts []int // indexes of a run of uploads not yet committed
+	flush := func() {
+		if len(puts) == 0 {
+			return
+		}
+		bp := make([]store.BlobPut, len(puts))
+		for k, i := range puts {
+			bp[k] = store.BlobPut{CapHash: reqs[i].Capability.Hash(), ID: protocol.BlobIDOf(reqs[i].Sealed), Sealed: reqs[i].Sealed}
+		}
+		errs, err := ms.st.PutBlobs(ctx, bp, ms.now(), ms.quota)
+		for k, i := range puts {
+			e := err
+			if e == nil {
+				e = errs[k]
+			}
+			out[i] = ms.code(reqs[i].Op, e)
+			out[i].ID = bp[k].ID
+		}
+		puts = puts[:0]
+	}
+	for i := range reqs {
+		if !ms.limit.Allow() && !ms.isOwner(ctx, remote) {
+			flush()
+			out[i] = protocol.MailboxReply{Code: protocol.CodeRateLimited}
+			continue
+		}
+		if reqs[i].Op == protocol.OpPut {
+			puts = append(puts, i)
+			continue
+		}
+		flush()
+		out[i] = ms.serve(ctx, remote, &reqs[i])
+	}
+	flush()
+	return out
+}
+
+// code is the reply for what the store said.
+func (ms *mailboxService) code(op protocol.MailboxOp, err error) protocol.MailboxReply {
+	switch {
+	case err == nil:
+		return protocol.MailboxReply{Code: protocol.CodeOK}
+	case errors.Is(err, store.ErrNotGranted):
+		return protocol.MailboxReply{Code: protocol.CodeDenied}
+	case errors.Is(err, store.ErrQuota):
+		return protocol.MailboxReply{Code: protocol.CodeFull}
+	case errors.Is(err, store.ErrBadToken):
+		return protocol.MailboxReply{Code: protocol.CodeBadToken}
+	}
+	if isDiskFull(err) {
+		ms.log.Error("mailbox: the disk is full; uploads are refused until space is freed")
+	} else {
+		ms.log.Warn("mailbox: request failed", "op", op, "err", err)
+	}
+	return protocol.MailboxReply{Code: protocol.CodeFull}
+}
+
+// isOwner reports whether p owns the mailbox: the owner is never
+// rate-limited.
+func (ms *mailboxService) isOwner(ctx context.Context, p peer.ID) bool {
+	o, err := ms.st.MailboxOwner(ctx)
+	return err == nil && o != "" && o == p.String()
+}
+
 // serve answers one request. The owner is the authenticated peer of the
 // connection; anyone else reaches only Put, Withdraw and Pair.
 func (ms *mailboxService) serve(ctx context.Context, remote peer.ID, r *protocol.MailboxRequest) protocol.MailboxReply {
 	now := ms.now()
-	code := func(err error) protocol.MailboxReply {
-		switch {
-		case err == nil:
-			return protocol.MailboxReply{Code: protocol.CodeOK}
-		case errors.Is(err, store.ErrNotGranted):
-			return protocol.MailboxReply{Code: protocol.CodeDenied}
-		case errors.Is(err, store.ErrQuota):
-			return protocol.MailboxReply{Code: protocol.CodeFull}
-		case errors.Is(err, store.ErrBadToken):
-			return protocol.MailboxReply{Code: protocol.CodeBadToken}
-		}
-		if isDiskFull(err) {
-			ms.log.Error("mailbox: the disk is full; uploads are refused until space is freed")
-			return protocol.MailboxReply{Code: protocol.CodeFull}
-		}
-		ms.log.Warn("mailbox: request failed", "op", r.Op, "err", err)
-		return protocol.MailboxReply{Code: protocol.CodeFull}
-	}
+	code := func(err error) protocol.MailboxReply { return ms.code(r.Op, err) }
 	switch r.Op {
-	case protocol.OpPut:
-		id := protocol.BlobIDOf(r.Sealed)
-		rep := code(ms.st.PutBlob(ctx, r.Capability.Hash(), id, r.Sealed, now, ms.quota))
-		rep.ID = id
-		return rep
 	case protocol.OpWithdraw:
 		_, err := ms.st.WithdrawBlob(ctx, r.Capability.Hash(), r.ID)
 		return code(err)

@@ -28,6 +28,7 @@ const mailboxTimeout = 30 * time.Second
 // mailboxConn is one stream to a mailbox: requests out, replies in order.
 type mailboxConn struct {
 	s network.Stream
+	r *protocol.MailboxReader
 }
 
 func dialMailbox(ctx context.Context, h host.Host, info peer.AddrInfo) (*mailboxConn, error) {
@@ -41,19 +42,33 @@ func dialMailbox(ctx context.Context, h host.Host, info peer.AddrInfo) (*mailbox
 		return nil, fmt.Errorf("the mailbox does not answer (is it a hiso daemon run with --mailbox?): %w", err)
 	}
 	context.AfterFunc(ctx, func() { _ = s.SetDeadline(time.Now()) })
-	return &mailboxConn{s: s}, nil
+	return &mailboxConn{s: s, r: protocol.NewMailboxReplyReader(s)}, nil
 }
 
 // call sends one request and reads its reply; a reply that is not OK is
 // its error.
 func (mc *mailboxConn) call(r *protocol.MailboxRequest) (protocol.MailboxReply, error) {
+	if err := mc.send(r); err != nil {
+		return protocol.MailboxReply{}, err
+	}
+	return mc.reply()
+}
+
+// send writes a request; reply reads the next reply. Requests may be
+// written ahead: replies come in their order.
+func (mc *mailboxConn) send(r *protocol.MailboxRequest) error {
 	_ = mc.s.SetDeadline(time.Now().Add(mailboxTimeout))
 	if err := protocol.WriteMailboxRequest(mc.s, r); err != nil {
-		return protocol.MailboxReply{}, fmt.Errorf("mailbox %s: %w", r.Op, err)
+		return fmt.Errorf("mailbox %s: %w", r.Op, err)
 	}
-	rep, err := protocol.ReadMailboxReply(mc.s)
+	return nil
+}
+
+func (mc *mailboxConn) reply() (protocol.MailboxReply, error) {
+	_ = mc.s.SetDeadline(time.Now().Add(mailboxTimeout))
+	rep, err := mc.r.Reply()
 	if err != nil {
-		return rep, fmt.Errorf("mailbox %s: %w", r.Op, err)
+		return rep, fmt.Errorf("mailbox: %w", err)
 	}
 	return rep, rep.Code.Err()
 }

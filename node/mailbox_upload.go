@@ -1,9 +1,12 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hiso-chat/hiso/protocol"
 	"github.com/hiso-chat/hiso/store"
@@ -28,6 +31,46 @@ import (
 // (an envelope replaced is withdrawn). It returns how many it left; no
 // mailbox is not an error.
 func (n *Node) leaveInMailbox(ctx context.Context, c contact) (int, error) {
+	if n.cfg.net.HideIP {
+		// An upload dials the mailbox directly: the contact's machine
+		// would learn our IP. Under --hide-ip messages wait here.
+		return 0, nil
+	}
+	// A busy mailbox says so; the rest goes a moment later rather than
+	// at the worker's next retry, which may be minutes away.
+	total := 0
+	for busy := 0; busy < uploadRounds; {
+		k, err := n.uploadRound(ctx, c)
+		total += k
+		if errors.Is(err, errUploadMore) {
+			continue // a new stream (and identity) for the next part
+		}
+		if !errors.Is(err, protocol.ErrMailboxRateLimited) {
+			return total, err
+		}
+		busy++
+		t := time.NewTimer(time.Second)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return total, ctx.Err()
+		}
+	}
+	return total, protocol.ErrMailboxRateLimited
+}
+
+// uploadRounds bounds the rounds of one leaveInMailbox that the mailbox
+// answers busy; uploadPerStream the uploads of one round (one stream).
+const (
+	uploadRounds    = 30
+	uploadPerStream = 4096
+)
+
+// errUploadMore: the round left uploadPerStream; more are waiting.
+var errUploadMore = errors.New("more to upload")
+
+func (n *Node) uploadRound(ctx context.Context, c contact) (int, error) {
 	cm, ok, err := n.contactMailbox(ctx, c)
 	if err != nil || !ok {
 		return 0, err
@@ -71,6 +114,10 @@ func (n *Node) leaveInMailbox(ctx context.Context, c contact) (int, error) {
 	if len(todos) == 0 && len(withdraw) == 0 {
 		return 0, nil
 	}
+	var more error
+	if len(todos) > uploadPerStream {
+		todos, more = todos[:uploadPerStream], errUploadMore
+	}
 	raw, err := n.id.Key.Raw()
 	if err != nil {
 		return 0, err
@@ -88,7 +135,7 @@ func (n *Node) leaveInMailbox(ctx context.Context, c contact) (int, error) {
 	defer mc.close()
 	for _, u := range withdraw {
 		if _, err := mc.call(&protocol.MailboxRequest{Op: protocol.OpWithdraw, Capability: cm.cap, ID: u.BlobID}); err != nil {
-			return 0, fmt.Errorf("take back from %s's mailbox: %w", c.name, err)
+			return 0, fmt.Errorf("take back from the contact's mailbox: %w", err)
 		}
 	}
 	if err := n.store.ForgetUploads(ctx, stale); err != nil {
@@ -100,32 +147,63 @@ func (n *Node) leaveInMailbox(ctx context.Context, c contact) (int, error) {
 			n.recordUploads(ctx, c, done)
 		}
 	}()
-	for _, t := range todos {
-		env, err := envelopeOf(t.ev)
+	// Puts are pipelined: up to uploadWindow written ahead of their
+	// replies, which come in order.
+	var (
+		sent     []todo
+		firstErr error
+	)
+	take := func() {
+		rep, err := mc.reply()
+		t := sent[0]
+		sent = sent[1:]
 		if err != nil {
-			return len(done), err
-		}
-		body, err := protocol.EncodeLetter(&protocol.Letter{Prev: protocol.MessageID(t.prev), Frame: env})
-		if err != nil {
-			return len(done), err
-		}
-		sealed, err := protocol.Seal(cm.prekey.Public, cm.prekey.ID, []byte(c.peer), signer, body)
-		if err != nil {
-			return len(done), err
-		}
-		rep, err := mc.call(&protocol.MailboxRequest{Op: protocol.OpPut, Capability: cm.cap, Sealed: sealed})
-		if err != nil {
-			return len(done), fmt.Errorf("leave a message in %s's mailbox: %w", c.name, err)
+			firstErr = cmp.Or(firstErr, fmt.Errorf("leave a message in the contact's mailbox: %w", err))
+			return
 		}
 		done = append(done, store.Upload{EventID: t.ev.ID, BlobID: rep.ID, Prev: t.prev})
 	}
-	return len(done), nil
+	for _, t := range todos {
+		if firstErr != nil {
+			break
+		}
+		env, err := envelopeOf(t.ev)
+		if err != nil {
+			firstErr = err
+			break
+		}
+		body, err := protocol.EncodeLetter(&protocol.Letter{Prev: protocol.MessageID(t.prev), Frame: env})
+		if err != nil {
+			firstErr = err
+			break
+		}
+		sealed, err := protocol.Seal(cm.prekey.Public, cm.prekey.ID, []byte(c.peer), signer, body)
+		if err != nil {
+			firstErr = err
+			break
+		}
+		if err := mc.send(&protocol.MailboxRequest{Op: protocol.OpPut, Capability: cm.cap, Sealed: sealed}); err != nil {
+			firstErr = err
+			break
+		}
+		sent = append(sent, t)
+		if len(sent) == uploadWindow {
+			take()
+		}
+	}
+	for len(sent) > 0 {
+		take()
+	}
+	return len(done), cmp.Or(firstErr, more)
 }
+
+// uploadWindow bounds the Puts written ahead of their replies.
+const uploadWindow = 64
 
 func (n *Node) recordUploads(ctx context.Context, c contact, ups []store.Upload) {
 	changed, err := n.store.MarkEventsInMailbox(context.WithoutCancel(ctx), c.id, ups, n.cfg.now())
 	if err != nil {
-		n.log.Warn("mailbox: could not record what was left in a contact's mailbox; it will be left again", "peer", c.peer, "err", err)
+		n.log.Warn("mailbox: could not record what was left in a contact's mailbox; it will be left again", "err", err)
 		return
 	}
 	for _, id := range changed {

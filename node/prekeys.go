@@ -116,14 +116,14 @@ func (n *Node) announce(ctx context.Context) time.Time {
 	for _, c := range n.roster.all() {
 		q1, err := n.store.Announce(ctx, c.id, store.EventPrekey, pk.ID[:], pk.Bytes(), n.cfg.now())
 		if err != nil {
-			n.log.Warn("prekeys: could not queue for a contact", "peer", c.peer, "err", err)
+			n.log.Warn("prekeys: could not queue the current prekey for a contact", "err", err)
 			continue
 		}
 		q2 := false
 		if g, ok := grants[c.id]; ok {
 			h := sha256.Sum256(g)
 			if q2, err = n.store.Announce(ctx, c.id, store.EventMailboxGrant, h[:], g, n.cfg.now()); err != nil {
-				n.log.Warn("mailbox: could not queue a grant for a contact", "peer", c.peer, "err", err)
+				n.log.Warn("mailbox: could not queue a contact's permission to write there", "err", err)
 			}
 		}
 		if (q1 || q2) && n.net != nil && n.net.deliv != nil {
@@ -215,7 +215,7 @@ func (n *Node) contactMailbox(ctx context.Context, c contact) (contactMailbox, b
 		return contactMailbox{}, false, err
 	}
 	if !pk.ValidAt(n.cfg.now()) {
-		n.log.Info("cannot leave messages in a contact's mailbox: its prekey is out of date (it has been offline for days); they wait here", "peer", c.peer)
+		n.log.Info("cannot leave messages in a contact's mailbox: its prekey is out of date (it has been away more than a week); they wait here")
 		return contactMailbox{}, false, nil
 	}
 	cm := contactMailbox{cap: g.Capability, prekey: pk}

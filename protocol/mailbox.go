@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -166,10 +167,42 @@ func WriteMailboxRequest(w io.Writer, r *MailboxRequest) error {
 	return pbio.NewDelimitedWriter(w).WriteMsg(requestToWire(r))
 }
 
-// ReadMailboxRequest reads and validates one request frame.
+// MailboxReader reads the frames of one side of a mailbox stream. It
+// buffers: use one for the whole stream (a reader made per frame would
+// drop what it read ahead, such as the next of pipelined requests).
+type MailboxReader struct {
+	br *bufio.Reader
+	r  pbio.Reader
+}
+
+// NewMailboxRequestReader reads requests (the mailbox's side);
+// NewMailboxReplyReader reads replies (the client's side).
+func NewMailboxRequestReader(r io.Reader) *MailboxReader {
+	return newMailboxReader(r, MaxMailboxRequest)
+}
+
+func NewMailboxReplyReader(r io.Reader) *MailboxReader { return newMailboxReader(r, MaxMailboxReply) }
+
+func newMailboxReader(r io.Reader, max int) *MailboxReader {
+	br := bufio.NewReaderSize(r, 64<<10)
+	// pbio keeps a *bufio.Reader it is given, so Buffered is what is left.
+	return &MailboxReader{br: br, r: pbio.NewDelimitedReader(br, max)}
+}
+
+// Buffered reports whether more of the stream has already arrived: the
+// mailbox commits pipelined uploads together.
+func (mr *MailboxReader) Buffered() bool { return mr.br.Buffered() > 0 }
+
+// ReadMailboxRequest reads and validates one request frame from r, which
+// it may read past: for a single frame only (see MailboxReader).
 func ReadMailboxRequest(r io.Reader) (MailboxRequest, error) {
+	return NewMailboxRequestReader(r).Request()
+}
+
+// Request reads and validates the next request frame.
+func (mr *MailboxReader) Request() (MailboxRequest, error) {
 	var m pb.MailboxRequest
-	if err := pbio.NewDelimitedReader(r, MaxMailboxRequest).ReadMsg(&m); err != nil {
+	if err := mr.r.ReadMsg(&m); err != nil {
 		return MailboxRequest{}, frameErr(err)
 	}
 	req, err := requestFromWire(&m)
@@ -339,11 +372,17 @@ func WriteMailboxReply(w io.Writer, r *MailboxReply) error {
 	return pbio.NewDelimitedWriter(w).WriteMsg(m)
 }
 
-// ReadMailboxReply reads one reply frame. Envelopes in a Fetch reply are
-// checked for shape only: opening them is the owner's business.
+// ReadMailboxReply reads one reply frame from r, which it may read past:
+// for a single frame only (see MailboxReader).
 func ReadMailboxReply(r io.Reader) (MailboxReply, error) {
+	return NewMailboxReplyReader(r).Reply()
+}
+
+// Reply reads the next reply frame. Envelopes in a Fetch reply are
+// checked for shape only: opening them is the owner's business.
+func (mr *MailboxReader) Reply() (MailboxReply, error) {
 	var m pb.MailboxReply
-	if err := pbio.NewDelimitedReader(r, MaxMailboxReply).ReadMsg(&m); err != nil {
+	if err := mr.r.ReadMsg(&m); err != nil {
 		return MailboxReply{}, frameErr(err)
 	}
 	rep := MailboxReply{Code: MailboxCode(m.Code), More: m.More, Count: m.Count, Bytes: m.Bytes, Capabilities: m.Capabilities}

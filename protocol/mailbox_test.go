@@ -132,3 +132,36 @@ func FuzzReadMailboxReply(f *testing.F) {
 		}
 	})
 }
+
+// Pipelined frames on one stream are all read by one MailboxReader, even
+// when several arrive in one read.
+func TestMailboxReaderPipelined(t *testing.T) {
+	var buf bytes.Buffer
+	for range 20 {
+		WriteMailboxRequest(&buf, &MailboxRequest{Op: OpStat})
+		WriteMailboxRequest(&buf, mailboxRequests()["put"])
+	}
+	r := NewMailboxRequestReader(&buf)
+	for i := range 40 {
+		req, err := r.Request()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if want := []MailboxOp{OpStat, OpPut}[i%2]; req.Op != want {
+			t.Fatalf("frame %d: %v, want %v", i, req.Op, want)
+		}
+		if i < 39 && !r.Buffered() {
+			t.Fatalf("frame %d: nothing buffered", i)
+		}
+	}
+	var rbuf bytes.Buffer
+	for range 50 {
+		WriteMailboxReply(&rbuf, &MailboxReply{Code: CodeOK, ID: BlobID{1}})
+	}
+	rr := NewMailboxReplyReader(&rbuf)
+	for i := range 50 {
+		if _, err := rr.Reply(); err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+	}
+}

@@ -107,7 +107,9 @@ func (s *Store) Announcement(ctx context.Context, contactID int64, kind EventKin
 
 // Announce queues an announcement event (kind EventPrekey or
 // EventMailboxGrant, opaque data) for a contact unless the last one
-// queued for it had the same key. It reports whether it queued one.
+// queued for it had the same key; one of the same kind still in the
+// outbox is replaced (a contact away for a month gets one prekey, not
+// thirty). It reports whether it queued one.
 func (s *Store) Announce(ctx context.Context, contactID int64, kind EventKind, key, data []byte, now time.Time) (bool, error) {
 	queued := false
 	err := s.writeTx(ctx, func(w *wtx) error {
@@ -118,6 +120,9 @@ func (s *Store) Announce(ctx context.Context, contactID int64, kind EventKind, k
 			return nil
 		}
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := w.ExecContext(ctx, "DELETE FROM outbox WHERE contact_id = ? AND kind = ?", contactID, int(kind)); err != nil {
 			return err
 		}
 		seq, _, err := w.allocSeqs(contactID, 1)

@@ -50,8 +50,8 @@ func TestAnnouncements(t *testing.T) {
 		t.Fatal("a new key is not announced")
 	}
 	evs := pendingEvents(t, s, c.ID)
-	if len(evs) != 2 || evs[1].Kind != EventPrekey || string(evs[1].Data) != "signed2" {
-		t.Fatalf("outbox: %+v", evs)
+	if len(evs) != 1 || evs[0].Kind != EventPrekey || string(evs[0].Data) != "signed2" {
+		t.Fatalf("outbox: the new prekey does not replace the queued one: %+v", evs)
 	}
 	in := InEvent{ID: NewMessageID(), ContactID: c.ID, Seq: 1, SentAt: now, Kind: EventMailboxGrant, Data: []byte("grant")}
 	apply(t, s, now, in)

@@ -121,10 +121,44 @@ func (s *Store) RevokeCaps(ctx context.Context, hashes [][32]byte) error {
 	})
 }
 
+// BlobPut is one envelope to hold.
+type BlobPut struct {
+	CapHash [32]byte
+	ID      [32]byte
+	Sealed  []byte
+}
+
 // PutBlob holds an envelope left with a granted capability, within the
 // quota (ErrNotGranted, ErrQuota). The same envelope twice is held once.
 func (s *Store) PutBlob(ctx context.Context, capHash [32]byte, id [32]byte, sealed []byte, now time.Time, q MailboxQuota) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	errs, err := s.PutBlobs(ctx, []BlobPut{{CapHash: capHash, ID: id, Sealed: sealed}}, now, q)
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+// PutBlobs is PutBlob for several envelopes in one transaction (one
+// fsync): errs[i] is PutBlob's answer for puts[i]; err a failure of the
+// whole, which stored nothing.
+func (s *Store) PutBlobs(ctx context.Context, puts []BlobPut, now time.Time, q MailboxQuota) (errs []error, err error) {
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		errs = make([]error, len(puts))
+		for i, p := range puts {
+			var err error
+			if errs[i], err = putBlob(ctx, tx, p.CapHash, p.ID, p.Sealed, now, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return errs, err
+}
+
+// putBlob returns the envelope's own refusal as refused, a failure of the
+// transaction as err.
+func putBlob(ctx context.Context, tx *sql.Tx, capHash, id [32]byte, sealed []byte, now time.Time, q MailboxQuota) (refused, err error) {
+	err = func() error {
 		var granted bool
 		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM mailbox_grants WHERE hash = ?)", capHash[:]).Scan(&granted); err != nil {
 			return err
@@ -137,10 +171,10 @@ func (s *Store) PutBlob(ctx context.Context, capHash [32]byte, id [32]byte, seal
 			return err
 		}
 		var n, capBytes, total int64
-		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(length(sealed)), 0) FROM mailbox_blobs WHERE cap_hash = ?", capHash[:]).Scan(&n, &capBytes); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(blobs), 0), coalesce(sum(bytes), 0) FROM mailbox_usage WHERE cap_hash = ?", capHash[:]).Scan(&n, &capBytes); err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(length(sealed)), 0) FROM mailbox_blobs").Scan(&total); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(bytes), 0) FROM mailbox_usage").Scan(&total); err != nil {
 			return err
 		}
 		size := int64(len(sealed))
@@ -150,7 +184,11 @@ func (s *Store) PutBlob(ctx context.Context, capHash [32]byte, id [32]byte, seal
 		_, err := tx.ExecContext(ctx, "INSERT INTO mailbox_blobs (id, cap_hash, sealed, received_at, expires_at) VALUES (?, ?, ?, ?, ?)",
 			id[:], capHash[:], sealed, toMS(now), toMS(now.Add(q.Expiry)))
 		return err
-	})
+	}()
+	if errors.Is(err, ErrNotGranted) || errors.Is(err, ErrQuota) {
+		return err, nil
+	}
+	return nil, err
 }
 
 // WithdrawBlob deletes an envelope left with the same capability; it
@@ -241,7 +279,7 @@ func (s *Store) ExpireBlobs(ctx context.Context, now time.Time) (int, error) {
 
 // MailboxStats is what a mailbox holds: envelopes, their bytes, grants.
 func (s *Store) MailboxStats(ctx context.Context) (count, bytes, grants int64, err error) {
-	err = s.db.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(length(sealed)), 0), (SELECT count(*) FROM mailbox_grants) FROM mailbox_blobs").
+	err = s.db.QueryRowContext(ctx, "SELECT coalesce(sum(blobs), 0), coalesce(sum(bytes), 0), (SELECT count(*) FROM mailbox_grants) FROM mailbox_usage").
 		Scan(&count, &bytes, &grants)
 	return
 }

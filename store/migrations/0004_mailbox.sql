@@ -91,3 +91,20 @@ CREATE TABLE mailbox_blobs (
 
 CREATE INDEX mailbox_blobs_by_cap ON mailbox_blobs (cap_hash);
 CREATE INDEX mailbox_blobs_by_expiry ON mailbox_blobs (expires_at);
+
+-- What each capability holds, kept by triggers, so that checking a quota
+-- does not read every envelope held.
+CREATE TABLE mailbox_usage (
+    cap_hash BLOB    PRIMARY KEY,
+    blobs    INTEGER NOT NULL,
+    bytes    INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER mailbox_blobs_added AFTER INSERT ON mailbox_blobs BEGIN
+    INSERT INTO mailbox_usage (cap_hash, blobs, bytes) VALUES (NEW.cap_hash, 1, length(NEW.sealed))
+        ON CONFLICT (cap_hash) DO UPDATE SET blobs = blobs + 1, bytes = bytes + excluded.bytes;
+END;
+
+CREATE TRIGGER mailbox_blobs_removed AFTER DELETE ON mailbox_blobs BEGIN
+    UPDATE mailbox_usage SET blobs = blobs - 1, bytes = bytes - length(OLD.sealed) WHERE cap_hash = OLD.cap_hash;
+END;
