@@ -101,6 +101,7 @@ func sendN(t *testing.T, d *device, to, format string, n int) {
 // are there, in order, once, from the mailbox; they show "mailbox" on
 // Alice's side until Bob's device acks them, then "delivered".
 func TestMailboxWhileAway(t *testing.T) {
+	t.Cleanup(checkGoroutines(t)) // runs last: after every node closed
 	mbox := newTestNode(t, WithMailbox(DefaultMailboxQuota))
 	alice, bob := newDevice(t), newDevice(t, WithMailboxPoll(time.Hour))
 	befriend(t, alice.testNode, "alice", bob.testNode, "bob")

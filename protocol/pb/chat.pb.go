@@ -221,11 +221,12 @@ type Envelope_Typing struct {
 }
 
 type Envelope_Prekey struct {
-	Prekey *Prekey `protobuf:"bytes,17,opt,name=prekey,proto3,oneof"`
+	// 17: File (the file transfer branch).
+	Prekey *Prekey `protobuf:"bytes,18,opt,name=prekey,proto3,oneof"`
 }
 
 type Envelope_MailboxGrant struct {
-	MailboxGrant *MailboxGrant `protobuf:"bytes,18,opt,name=mailbox_grant,json=mailboxGrant,proto3,oneof"`
+	MailboxGrant *MailboxGrant `protobuf:"bytes,19,opt,name=mailbox_grant,json=mailboxGrant,proto3,oneof"`
 }
 
 func (*Envelope_Text) isEnvelope_Body() {}
@@ -696,8 +697,8 @@ const file_chat_proto_rawDesc = "" +
 	"\x05clear\x18\x0e \x01(\v2\x13.hiso.chat.v1.ClearH\x00R\x05clear\x125\n" +
 	"\tset_timer\x18\x0f \x01(\v2\x16.hiso.chat.v1.SetTimerH\x00R\bsetTimer\x12.\n" +
 	"\x06typing\x18\x10 \x01(\v2\x14.hiso.chat.v1.TypingH\x00R\x06typing\x12.\n" +
-	"\x06prekey\x18\x11 \x01(\v2\x14.hiso.chat.v1.PrekeyH\x00R\x06prekey\x12A\n" +
-	"\rmailbox_grant\x18\x12 \x01(\v2\x1a.hiso.chat.v1.MailboxGrantH\x00R\fmailboxGrantB\x06\n" +
+	"\x06prekey\x18\x12 \x01(\v2\x14.hiso.chat.v1.PrekeyH\x00R\x06prekey\x12A\n" +
+	"\rmailbox_grant\x18\x13 \x01(\v2\x1a.hiso.chat.v1.MailboxGrantH\x00R\fmailboxGrantB\x06\n" +
 	"\x04body\"Z\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x19\n" +
