@@ -24,6 +24,7 @@ require (
 	golang.org/x/time v0.16.0
 	google.golang.org/protobuf v1.36.11
 	lukechampine.com/adiantum v1.1.1
+	lukechampine.com/blake3 v1.4.1
 	rsc.io/qr v0.2.0
 )
 
@@ -140,5 +141,4 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/tools v0.52.0 // indirect
 	gonum.org/v1/gonum v0.17.0 // indirect
-	lukechampine.com/blake3 v1.4.1 // indirect
 )

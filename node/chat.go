@@ -243,7 +243,23 @@ func (n *Node) contactByPeer(p peer.ID) (contact, bool) { return n.roster.byPeer
 func (n *Node) now() time.Time { return n.cfg.now() }
 
 func (n *Node) applyIncoming(ctx context.Context, batch []store.InEvent) ([]store.Applied, error) {
-	return n.store.ApplyIncoming(ctx, batch, n.cfg.now())
+	for i := range batch {
+		if f := batch[i].File; f != nil {
+			n.fileState(ctx, f)
+		}
+	}
+	applied, err := n.store.ApplyIncoming(ctx, batch, n.cfg.now())
+	if err != nil {
+		return nil, err
+	}
+	if nt, err := n.network(); err == nil {
+		for _, a := range applied {
+			if a.Inserted && a.Message != nil && a.Message.File != nil && a.Message.File.State == store.FileTransferring {
+				nt.fetch.start(a.Message.ID)
+			}
+		}
+	}
+	return applied, nil
 }
 
 func (n *Node) typing(c contact) {
@@ -253,7 +269,7 @@ func (n *Node) typing(c contact) {
 // applied tells front ends what an incoming event changed.
 func (n *Node) applied(c contact, kind store.EventKind, a store.Applied) {
 	if a.Message != nil {
-		am := apiMessage(c.name, *a.Message)
+		am := n.apiMessage(c.name, *a.Message)
 		n.events.publish(api.Event{Type: api.EventMessage, Contact: c.name, Message: &am})
 	}
 	switch kind {
@@ -272,6 +288,6 @@ func (n *Node) applied(c contact, kind store.EventKind, a store.Applied) {
 			n.publishDeleted(c, a.Changed)
 		}
 	case store.EventClear:
-		n.events.publish(api.Event{Type: api.EventDeleted, Contact: c.name})
+		n.conversationCleared(c)
 	}
 }

@@ -121,7 +121,7 @@ func (n *Node) Clear(ctx context.Context, name string) error {
 	if err := n.store.ClearForBoth(ctx, c.id, n.cfg.now()); err != nil {
 		return err
 	}
-	n.events.publish(api.Event{Type: api.EventDeleted, Contact: c.name})
+	n.conversationCleared(c)
 	n.wakeDelivery(c.id)
 	return nil
 }
@@ -149,12 +149,24 @@ func (n *Node) Search(ctx context.Context, name, query string, limit int) ([]api
 		if !ok {
 			continue
 		}
-		out = append(out, apiMessage(c.name, m))
+		out = append(out, n.apiMessage(c.name, m))
 	}
 	return out, nil
 }
 
+// conversationCleared tells front ends, and stops the transfers of its
+// files.
+func (n *Node) conversationCleared(c contact) {
+	if nt, err := n.network(); err == nil {
+		nt.fetch.cancel(c.id, nil)
+	}
+	n.events.publish(api.Event{Type: api.EventDeleted, Contact: c.name})
+}
+
 func (n *Node) publishDeleted(c contact, ids []store.MessageID) {
+	if nt, err := n.network(); err == nil {
+		nt.fetch.cancel(c.id, ids)
+	}
 	strs := make([]string, len(ids))
 	for i, id := range ids {
 		strs[i] = id.String()

@@ -22,6 +22,12 @@ func envelopeOf(ev store.OutEvent) (protocol.Envelope, error) {
 	case store.EventText:
 		m := ev.Message
 		env.SentAt = m.SentAt
+		if f := m.File; f != nil {
+			env.Body = &protocol.File{Name: f.Name, Size: f.Size, MediaType: f.MediaType, Hash: f.Hash,
+				ChunkLog: f.ChunkLog, Caption: m.Text, ReplyTo: protocol.MessageID(m.ReplyTo), Timer: m.Timer,
+				Width: f.Width, Height: f.Height, Duration: f.Duration}
+			break
+		}
 		env.Body = &protocol.Text{Text: m.Text, ReplyTo: protocol.MessageID(m.ReplyTo), Timer: m.Timer}
 	case store.EventReceipt:
 		env.Body = &protocol.Receipt{IDs: protoIDs(ev.IDs)}
@@ -63,6 +69,10 @@ func incoming(c contact, env *protocol.Envelope, now time.Time) (store.InEvent, 
 	switch b := env.Body.(type) {
 	case *protocol.Text:
 		ev.Kind, ev.Text, ev.ReplyTo, ev.Timer = store.EventText, b.Text, store.MessageID(b.ReplyTo), b.Timer
+	case *protocol.File:
+		ev.Kind, ev.Text, ev.ReplyTo, ev.Timer = store.EventText, b.Caption, store.MessageID(b.ReplyTo), b.Timer
+		ev.File = &store.File{Name: b.Name, MediaType: b.MediaType, Size: b.Size, Hash: b.Hash, ChunkLog: b.ChunkLog,
+			Width: b.Width, Height: b.Height, Duration: b.Duration}
 	case *protocol.Receipt:
 		ev.Kind, ev.IDs = store.EventReceipt, storeIDs(b.IDs)
 	case *protocol.Delete:
@@ -104,6 +114,9 @@ var (
 		store.InMailbox: api.StateMailbox}
 	apiKinds = map[store.Kind]api.Kind{store.KindText: api.KindText, store.KindTimerSet: api.KindTimer,
 		store.KindDeleted: api.KindDeleted, store.KindCleared: api.KindCleared, store.KindVerified: api.KindVerified}
+	apiFileStates = map[store.FileState]api.FileState{store.FileOffered: api.FileOffered,
+		store.FileTransferring: api.FileTransferring, store.FileComplete: api.FileComplete,
+		store.FileFailed: api.FileFailed, store.FileRefused: api.FileRefused}
 )
 
 func apiMessage(contactName string, m store.Message) api.Message {
@@ -134,6 +147,12 @@ func apiMessage(contactName string, m store.Message) api.Message {
 	if !m.ExpiresAt.IsZero() {
 		t := m.ExpiresAt
 		am.ExpiresAt = &t
+	}
+	if f := m.File; f != nil {
+		am.Kind = api.KindFile
+		am.File = &api.File{Name: f.Name, Size: f.Size, MediaType: f.MediaType, Hash: protocol.FileHash(f.Hash).String(),
+			Received: f.Received, State: apiFileStates[f.State], Error: f.Error, Width: int(f.Width), Height: int(f.Height),
+			Duration: f.Duration.Seconds()}
 	}
 	return am
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/hiso-chat/hiso/internal/testutil"
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
-	"github.com/hiso-chat/hiso/store"
 )
 
 // device is a test node that can be stopped and started again on the same
@@ -188,13 +187,6 @@ func TestMailboxDeleteWithdraws(t *testing.T) {
 	}
 }
 
-func mustID(t *testing.T, s string) store.MessageID {
-	id, err := store.ParseMessageID(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
 
 // An envelope sealed to a prekey Bob has since destroyed cannot be
 // opened; Bob removes it, and the message reaches him directly from

@@ -41,6 +41,7 @@ type config struct {
 	mailbox      bool
 	mailboxQuota store.MailboxQuota
 	mailboxPoll  time.Duration
+	files        FileLimits
 }
 
 // WithOwner names the process that owns the home, for status
@@ -110,10 +111,13 @@ type netStack struct {
 	// goroutines (autorelay's peer source) wait on it before reading.
 	ready chan struct{}
 
-	chat     *chatService
-	requests *requestService
-	deliv    *delivery
-	mailbox  *mailboxService // nil unless the node is a mailbox
+	chat      *chatService
+	requests  *requestService
+	deliv     *delivery
+	mailbox   *mailboxService // nil unless the node is a mailbox
+	files     *fileService    // serves the files we sent
+	fetch     *fetcher        // pulls the files we received
+	transfers *transfers      // both ways, as they move
 }
 
 // ErrOffline is what needs a network on a node opened without one.
@@ -233,6 +237,9 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	if cfg.mailbox {
 		nt.mailbox = newMailboxService(n.ctx, nt.host, st, cfg.now, cfg.mailboxQuota, n.log)
 	}
+	nt.transfers = newTransfers()
+	nt.files = newFileService(n.ctx, nt.host, n, st, nt.transfers, n.log)
+	nt.fetch = newFetcher(n.ctx, n, st, nt.transfers, n.log, cfg.retryMin, cfg.retryMax)
 	n.g.Go(n.expiryLoop)
 	n.g.Go(n.announceLoop)
 	if _, err := st.GetMyMailbox(ctx); err == nil {
@@ -254,6 +261,12 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	for _, c := range n.roster.all() {
 		if owes, err := n.owesRequest(ctx, c); err == nil && owes {
 			nt.deliv.wake(c.id) // a contact request we still owe
+		}
+	}
+	// Files whose transfer an earlier run did not finish go on.
+	if fetching, err := st.FilesIn(ctx, store.Incoming, store.FileTransferring); err == nil {
+		for _, m := range fetching {
+			nt.fetch.start(m.ID)
 		}
 	}
 	n.g.Go(n.greetContacts)
@@ -321,6 +334,9 @@ func (nt *netStack) services() []service {
 	}
 	if nt.deliv != nil {
 		out = append(out, nt.deliv)
+	}
+	if nt.files != nil {
+		out = append(out, nt.files, nt.fetch)
 	}
 	return out
 }

@@ -97,6 +97,7 @@ func (n *Node) connectednessChanged(ev event.EvtPeerConnectednessChanged) {
 	case network.Connected, network.Limited: // Limited: through a relay
 		n.events.publish(api.Event{Type: api.EventOnline, Contact: c.name})
 		n.net.deliv.wake(c.id)
+		n.net.fetch.kick(c.id) // also when a relayed connection becomes direct
 	case network.NotConnected:
 		n.events.publish(api.Event{Type: api.EventOffline, Contact: c.name})
 	}

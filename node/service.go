@@ -218,7 +218,7 @@ func (n *Node) Send(ctx context.Context, req api.Send) ([]api.Message, error) {
 	}
 	out := make([]api.Message, len(ms))
 	for i, m := range ms {
-		out[i] = apiMessage(c.name, m)
+		out[i] = n.apiMessage(c.name, m)
 		n.events.publish(api.Event{Type: api.EventMessage, Contact: c.name, Message: &out[i]})
 	}
 	if nt, err := n.network(); err == nil {
@@ -266,7 +266,7 @@ func (n *Node) History(ctx context.Context, name string, limit int) ([]api.Messa
 	}
 	out := make([]api.Message, len(ms))
 	for i, m := range ms {
-		out[i] = apiMessage(c.name, m)
+		out[i] = n.apiMessage(c.name, m)
 	}
 	return out, nil
 }

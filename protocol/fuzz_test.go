@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // vectors.hex holds committed frames (payloads without length prefix):
@@ -41,6 +42,7 @@ func TestVectors(t *testing.T) {
 		"mailbox_grant": {ID: id(5), Seq: 5, SentAt: text("").SentAt, Body: &MailboxGrant{
 			Peer: []byte{0, 36, 8, 1}, Addrs: [][]byte{{4, 127, 0, 0, 1, 6, 0x10, 0x92}}, Capability: [32]byte{7, 7, 7}}},
 		"mailbox_withdrawn": {ID: id(6), Seq: 6, SentAt: text("").SentAt, Body: &MailboxGrant{}},
+		"file":              {ID: id(4), Seq: 4, SentAt: text("").SentAt, Body: fileVector()},
 	}
 	for name, e := range want {
 		got, err := Encode(e)
@@ -54,6 +56,37 @@ func TestVectors(t *testing.T) {
 			t.Errorf("vector %s: decode: %v", name, err)
 		}
 	}
+}
+
+func fileVector() *File {
+	f := &File{Name: "climb.jpg", Size: 3 << 20, MediaType: "image/jpeg", ChunkLog: DefaultChunkLog,
+		Caption: "the wall", Timer: 60 * time.Second}
+	for i := range f.Hash {
+		f.Hash[i] = byte(i)
+	}
+	return f
+}
+
+// FuzzFileFrames: a file request or reply from a peer parses or errors,
+// never panics, and a parsed reply leaves the bytes after its frame unread.
+func FuzzFileFrames(f *testing.F) {
+	var buf bytes.Buffer
+	_ = WriteFileRequest(&buf, FileRequest{ID: id(1), Part: PartData, FirstChunk: 3})
+	f.Add(buf.Bytes())
+	buf.Reset()
+	_ = WriteFileReply(&buf, FileOK, 5)
+	f.Add(append(buf.Bytes(), "hello"...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if r, err := ReadFileRequest(bytes.NewReader(b)); err == nil {
+			if r.ID.IsZero() || (r.Part != PartTree && r.Part != PartData) {
+				t.Fatalf("accepted %+v", r)
+			}
+		}
+		rd := bytes.NewReader(b)
+		if _, _, err := ReadFileReply(rd); err == nil && rd.Len() > len(b) {
+			t.Fatal("read past the end")
+		}
+	})
 }
 
 // FuzzDecode: any bytes from a peer give an envelope that passes Validate,

@@ -81,6 +81,22 @@ type MailboxGrant struct {
 	Capability [32]byte
 }
 
+// File offers a file; its bytes move on FileID, pulled by the receiver.
+type File struct {
+	Name      string // no directory, see ValidateFileName
+	Size      uint64
+	MediaType string   // e.g. "image/jpeg"; may be empty
+	Hash      FileHash // BLAKE3 of the whole file: the root of its Bao tree
+	ChunkLog  uint8    // chunks of 1 KiB << ChunkLog bytes
+	Caption   string   // may be empty
+	ReplyTo   MessageID
+	Timer     time.Duration
+	// What the sender read of the media (0: unknown), shown before the
+	// bytes arrive: an image's pixels, a recording's length.
+	Width, Height uint32
+	Duration      time.Duration
+}
+
 func (*Text) isBody()     {}
 func (*Ack) isBody()      {}
 func (*Receipt) isBody()  {}
@@ -91,11 +107,12 @@ func (*Typing) isBody()   {}
 func (*Prekey) isBody()   {}
 
 func (*MailboxGrant) isBody() {}
+func (*File) isBody()         {}
 
 // IsEvent reports whether b is a conversation event (stored and acked).
 func IsEvent(b Body) bool {
 	switch b.(type) {
-	case *Text, *Receipt, *Delete, *Clear, *SetTimer, *Prekey, *MailboxGrant:
+	case *Text, *Receipt, *Delete, *Clear, *SetTimer, *File, *Prekey, *MailboxGrant:
 		return true
 	}
 	return false
@@ -127,6 +144,8 @@ func (e *Envelope) Validate() error {
 		return validateIDs(b.IDs)
 	case *SetTimer:
 		return ValidateTimer(b.Timer)
+	case *File:
+		return b.Validate()
 	case *Clear, *Typing:
 		return nil
 	case *Prekey:

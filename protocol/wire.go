@@ -51,6 +51,14 @@ func toWire(e *Envelope) *pb.Envelope {
 			g.Capability = b.Capability[:]
 		}
 		w.Body = &pb.Envelope_MailboxGrant{MailboxGrant: g}
+	case *File:
+		f := &pb.File{Name: b.Name, Size: b.Size, MediaType: b.MediaType, Hash: b.Hash[:],
+			ChunkLog: uint32(b.ChunkLog), Caption: b.Caption, TimerSeconds: uint32(b.Timer / time.Second),
+			Width: b.Width, Height: b.Height, DurationMs: uint32(b.Duration / time.Millisecond)}
+		if !b.ReplyTo.IsZero() {
+			f.ReplyTo = b.ReplyTo[:]
+		}
+		w.Body = &pb.Envelope_File{File: f}
 	}
 	return w
 }
@@ -75,6 +83,27 @@ func idsFromWire(ids [][]byte) ([]MessageID, error) {
 		copy(out[i][:], id)
 	}
 	return out, nil
+}
+
+func fileFromWire(w *pb.File) (*File, error) {
+	f := &File{Name: w.GetName(), Size: w.GetSize(), MediaType: w.GetMediaType(), Caption: w.GetCaption(),
+		Timer: timerFromWire(w.GetTimerSeconds()), Width: w.GetWidth(), Height: w.GetHeight(),
+		Duration: time.Duration(w.GetDurationMs()) * time.Millisecond}
+	if len(w.GetHash()) != len(f.Hash) {
+		return nil, fmt.Errorf("%w: a file hash is %d bytes", ErrBadFile, len(f.Hash))
+	}
+	copy(f.Hash[:], w.GetHash())
+	if w.GetChunkLog() > 255 {
+		return nil, fmt.Errorf("%w: chunk size", ErrBadFile)
+	}
+	f.ChunkLog = uint8(w.GetChunkLog())
+	if r := w.GetReplyTo(); len(r) != 0 {
+		if len(r) != len(f.ReplyTo) {
+			return nil, ErrBadID
+		}
+		copy(f.ReplyTo[:], r)
+	}
+	return f, nil
 }
 
 // timerFromWire keeps a hostile 2^32-1 from overflowing anything: it is
@@ -134,6 +163,8 @@ func fromWire(w *pb.Envelope) (Envelope, error) {
 			return e, fmt.Errorf("%w: capability must be 32 bytes", ErrMalformed)
 		}
 		e.Body = g
+	case *pb.Envelope_File:
+		e.Body, err = fileFromWire(b.File)
 	default:
 		return e, ErrNoBody
 	}

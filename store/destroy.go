@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 // Destroy removes the database at path and the files SQLite keeps beside it
@@ -33,11 +34,42 @@ func Destroy(path string) error {
 		}
 		removed = true
 	}
+	if err := destroyBlobs(filepath.Join(filepath.Dir(path), "blobs")); err != nil {
+		return err
+	}
 	if !removed {
 		return nil
 	}
 	if err := syncDir(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("destroying history %s: %w", path, err)
+	}
+	return nil
+}
+
+// destroyBlobs removes the files' blobs and their directory. They are not
+// overwritten: each is sealed under a key that lived only in the database
+// (whose key died with the keystore), and overwriting gigabytes would make
+// a wipe take minutes. Anything in the directory that is not a blob is
+// left, and so then is the directory.
+func destroyBlobs(dir string) error {
+	es, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("destroying files: %w", err)
+	}
+	for _, e := range es {
+		id, _, _ := strings.Cut(e.Name(), ".")
+		if _, err := ParseMessageID(id); err != nil || !e.Type().IsRegular() {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("destroying files: %w", err)
+		}
+	}
+	if err := os.Remove(dir); err != nil {
+		return fmt.Errorf("destroying files: %w", err)
 	}
 	return nil
 }
@@ -68,7 +100,7 @@ func shred(path string) error {
 	return os.Remove(path)
 }
 
-// syncDir makes an unlink in dir durable.
+// syncDir makes a create, rename or unlink in dir durable.
 func syncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil // directories cannot be fsynced there

@@ -76,6 +76,9 @@ type InEvent struct {
 	Timer     time.Duration // EventText: timer in force when sent; EventSetTimer: the new timer
 	IDs       []MessageID   // EventReceipt, EventDelete
 	Data      []byte        // EventPrekey, EventMailboxGrant: checked by the caller; empty withdraws
+	// File makes an EventText a file message (Text: its caption): Name,
+	// MediaType, Size, Hash, ChunkLog and the State to store it in.
+	File *File
 }
 
 // Applied is what applying one InEvent changed, for telling the user.

@@ -96,22 +96,26 @@ func userVersion(t testing.TB, s *Store) int {
 // It returns the names and sizes of the files it read.
 func grepDir(t testing.TB, dir string, needles ...string) map[string]int {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := map[string]int{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
+	err := filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
 		}
-		seen[e.Name()] = len(b)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		name, _ := filepath.Rel(dir, path)
+		seen[filepath.ToSlash(name)] = len(b)
 		for _, n := range needles {
 			if bytes.Contains(b, []byte(n)) {
-				t.Errorf("%s contains plaintext %q", e.Name(), n)
+				t.Errorf("%s contains plaintext %q", name, n)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return seen
 }

@@ -19,7 +19,8 @@ const seenRetention = 30 * 24 * time.Hour
 // days) is skipped and reported Inserted=false. If an event is invalid or
 // its contact does not exist (ErrNotFound), nothing is applied.
 //
-//   - EventText: stored like StoreIncoming, with its ReplyTo and Timer.
+//   - EventText: stored like StoreIncoming, with its ReplyTo and Timer;
+//     with a File, as a file message (its blob starts empty, see OpenBlob).
 //   - EventReceipt: each id that is an outgoing text of this contact, not
 //     read before, becomes Read with ReadAt = now (our clock) and, if it has
 //     a timer, ExpiresAt = now + Timer. Other ids change nothing (a forged
@@ -98,6 +99,11 @@ func (w *wtx) apply(ev *InEvent, now time.Time) (Applied, error) {
 	if ev.Kind == EventText {
 		m := &Message{ID: ev.ID, ContactID: ev.ContactID, Dir: Incoming, Seq: ev.Seq, Text: ev.Text,
 			SentAt: truncMS(ev.SentAt), ReceivedAt: now, State: Delivered, ReplyTo: ev.ReplyTo, Timer: ev.Timer}
+		if ev.File != nil {
+			f := *ev.File
+			f.Received, f.key = 0, newBlobKey()
+			m.File = &f
+		}
 		ok, err := w.insertIncoming(m)
 		if err != nil || !ok {
 			return Applied{}, err

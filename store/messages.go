@@ -10,7 +10,7 @@ import (
 )
 
 const messageCols = "m.id, m.contact_id, m.direction, m.seq, m.body, m.sent_at, m.received_at, m.state," +
-	" m.kind, m.reply_to, m.timer_ms, m.read_at, m.expires_at"
+	" m.kind, m.reply_to, m.timer_ms, m.read_at, m.expires_at, m.has_file"
 
 // EnqueueReply stores an outgoing text and its outbox row in one
 // transaction, durable on return. The message gets a new random ID, the
@@ -289,6 +289,9 @@ func (s *Store) collectMessages(ctx context.Context, q querier, rows *sql.Rows) 
 		}
 		out[i] = *m
 	}
+	if err := loadFileStates(ctx, q, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -300,9 +303,10 @@ func scanMessage(r scanner) (Message, []byte, error) {
 		dir, state, kind     int
 		seq, sent, recv, tmr int64
 		readAt, expiresAt    sql.NullInt64
+		hasFile              bool
 	)
 	if err := r.Scan(&id, &m.ContactID, &dir, &seq, &body, &sent, &recv, &state,
-		&kind, &replyTo, &tmr, &readAt, &expiresAt); err != nil {
+		&kind, &replyTo, &tmr, &readAt, &expiresAt, &hasFile); err != nil {
 		return Message{}, nil, err
 	}
 	if len(id) != len(m.ID) || (replyTo != nil && len(replyTo) != len(m.ReplyTo)) {
@@ -322,6 +326,9 @@ func scanMessage(r scanner) (Message, []byte, error) {
 	}
 	if expiresAt.Valid {
 		m.ExpiresAt = fromMS(expiresAt.Int64)
+	}
+	if hasFile {
+		m.File = &File{} // filled by openBody and loadFileStates
 	}
 	return m, body, nil
 }

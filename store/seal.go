@@ -9,6 +9,9 @@ package store
 //	wrapKey = HKDF-SHA256(dbKey, salt nil, info "hiso conversation keys v1")
 //	ad      = "contact:" || decimal contact id
 //
+// File message body (has_file = 1): the same, with a JSON description of
+// the file (see fileBody) as plaintext and the ad ending in "file".
+//
 // Message body: stored in messages.body as
 //
 //	nonce (24) || XChaCha20-Poly1305(convKey, nonce, text, ad)
@@ -116,6 +119,9 @@ func (s *Store) convKey(ctx context.Context, q querier, contactID int64) ([32]by
 
 // sealBody seals a message's body: Text for a text, Data for a system line.
 func (s *Store) sealBody(key *[32]byte, m *Message) []byte {
+	if m.File != nil {
+		return seal(key[:], encodeFileBody(m), fileAD(m.ContactID, m.ID))
+	}
 	pt := m.Text
 	if m.Kind != KindText {
 		pt = m.Data
@@ -123,8 +129,21 @@ func (s *Store) sealBody(key *[32]byte, m *Message) []byte {
 	return seal(key[:], []byte(pt), bodyAD(m.ContactID, m.ID, m.Kind))
 }
 
+// fileAD is bodyAD for the body of a file message.
+func fileAD(contactID int64, id MessageID) []byte {
+	ad := bodyAD(contactID, id, KindText)
+	return append(ad[:len(ad)-len("text")], "file"...)
+}
+
 // openBody unseals a body into m.Text or m.Data (by m.Kind).
 func (s *Store) openBody(key *[32]byte, m *Message, body []byte) error {
+	if m.File != nil {
+		pt, err := unseal(key[:], body, fileAD(m.ContactID, m.ID))
+		if err != nil {
+			return fmt.Errorf("store: message %s: %w", m.ID, err)
+		}
+		return decodeFileBody(m, pt)
+	}
 	pt, err := unseal(key[:], body, bodyAD(m.ContactID, m.ID, m.Kind))
 	if err != nil {
 		return fmt.Errorf("store: message %s: %w", m.ID, err)

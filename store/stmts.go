@@ -17,7 +17,7 @@ type stmts struct {
 
 func (w *stmts) prepare(ctx context.Context, db *sql.DB) error {
 	const insert = "INSERT INTO messages (id, contact_id, direction, seq, body, sent_at, received_at, state," +
-		" kind, reply_to, timer_ms, read_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" kind, reply_to, timer_ms, read_at, expires_at, has_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string

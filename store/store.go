@@ -150,6 +150,8 @@ type Store struct {
 	wrapKey [32]byte // seals conversation keys
 	keys    keyCache // unsealed conversation keys
 
+	blobDir string // the bytes of file messages (blobs.go)
+
 	seenPrunedAt atomic.Int64 // ms of ApplyIncoming's last prune of seen_events
 	synchronous  string       // PRAGMA synchronous of the connection (FULL)
 
@@ -158,7 +160,8 @@ type Store struct {
 }
 
 // Open opens the history database at path, creating it (mode 0600) if it
-// does not exist, and brings its schema up to date. dbKey is the device's
+// does not exist, and brings its schema up to date. The bytes of files
+// live in the directory "blobs" beside it (mode 0700). dbKey is the device's
 // random database key; a key that does not open an existing database gives
 // ErrWrongKey and leaves the file untouched. A schema newer than this
 // program gives ErrTooNew. While a Store is open, no other Store or process
@@ -185,7 +188,10 @@ func openSync(path string, dbKey [32]byte, synchronous string) (*Store, error) {
 	if err := checkKey(abs, vfsKey); err != nil {
 		return nil, err
 	}
-	s := &Store{keys: newKeyCache(), synchronous: synchronous}
+	s := &Store{keys: newKeyCache(), synchronous: synchronous, blobDir: filepath.Join(filepath.Dir(abs), "blobs")}
+	if err := os.MkdirAll(s.blobDir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	copy(s.wrapKey[:], wrapKey)
 	clear(wrapKey)
 
@@ -244,6 +250,10 @@ func openSync(path string, dbKey [32]byte, synchronous string) (*Store, error) {
 	if err := s.st.prepare(ctx, s.db); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("store: prepare: %w", err)
+	}
+	if err := s.sweepBlobs(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("store: files: %w", err)
 	}
 	return s, nil
 }

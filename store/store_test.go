@@ -374,8 +374,11 @@ func TestOddPath(t *testing.T) {
 			t.Fatalf("%s not created", p)
 		}
 	}
+	if !exists(filepath.Join(dir, "blobs")) {
+		t.Fatalf("no blobs directory in %s", dir)
+	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
+	if len(entries) != 3 {
 		t.Fatalf("unexpected files in %s: %v", dir, entries)
 	}
 }

@@ -19,6 +19,7 @@ type wtx struct {
 	bound map[*sql.Stmt]*sql.Stmt
 	keys  map[int64][32]byte // keys replaced in this transaction
 	fts   []ftsRow           // index terms not yet inserted (flushFTS)
+	blobs []MessageID        // blobs of file messages deleted in this transaction
 }
 
 // writeUnsyncedTx is writeTx for a transaction whose loss in a power cut
@@ -50,7 +51,12 @@ func (s *Store) writeUnsyncedTx(ctx context.Context, fn func(*wtx) error) (err e
 	if err != nil {
 		return err
 	}
-	return commitWith(tx, s.withWtx(ctx, fn))
+	var gone []MessageID
+	if err := commitWith(tx, s.withWtx(ctx, fn, &gone)); err != nil {
+		return err
+	}
+	s.removeBlobs(gone)
+	return nil
 }
 
 // ftsRow is a text waiting for its index terms.
@@ -61,18 +67,28 @@ type ftsRow struct {
 
 // writeTx is write with a wtx.
 func (s *Store) writeTx(ctx context.Context, fn func(*wtx) error) error {
-	return s.write(ctx, s.withWtx(ctx, fn))
+	var gone []MessageID
+	if err := s.write(ctx, s.withWtx(ctx, fn, &gone)); err != nil {
+		return err
+	}
+	s.removeBlobs(gone)
+	return nil
 }
 
 // withWtx runs fn on a wtx of the transaction, then indexes the texts fn
-// inserted.
-func (s *Store) withWtx(ctx context.Context, fn func(*wtx) error) func(*sql.Tx) error {
+// inserted. The blobs of file messages it deleted are returned in gone, to
+// remove once the transaction has committed.
+func (s *Store) withWtx(ctx context.Context, fn func(*wtx) error, gone *[]MessageID) func(*sql.Tx) error {
 	return func(tx *sql.Tx) error {
 		w := &wtx{Tx: tx, ctx: ctx, s: s}
 		if err := fn(w); err != nil {
 			return err
 		}
-		return w.flushFTS()
+		if err := w.flushFTS(); err != nil {
+			return err
+		}
+		*gone = w.blobs
+		return nil
 	}
 }
 
@@ -187,15 +203,20 @@ func (w *wtx) insertMessage(m *Message, incoming bool) (bool, error) {
 	var local int64
 	err = w.stmt(st).QueryRowContext(w.ctx, m.ID[:], m.ContactID, int(m.Dir), int64(m.Seq), w.s.sealBody(&key, m),
 		toMS(m.SentAt), toMS(m.ReceivedAt), int(m.State), int(m.Kind), nullID(m.ReplyTo), durMS(m.Timer),
-		nullMS(m.ReadAt), nullMS(m.ExpiresAt)).Scan(&local)
+		nullMS(m.ReadAt), nullMS(m.ExpiresAt), m.File != nil).Scan(&local)
 	if incoming && errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
+	if m.File != nil {
+		if err := w.insertFile(m); err != nil {
+			return false, err
+		}
+	}
 	if m.Kind == KindText {
-		w.fts = append(w.fts, ftsRow{local, m.Text})
+		w.fts = append(w.fts, ftsRow{local, ftsText(m)})
 	}
 	return true, nil
 }
@@ -262,14 +283,15 @@ func (w *wtx) deleteMessages(now time.Time, where string, args ...any) ([]delete
 		return nil, err
 	}
 	const chunk = 256
-	q := "SELECT local_seq, id, contact_id, direction, kind, body FROM messages WHERE " + where +
+	q := "SELECT local_seq, id, contact_id, direction, kind, body, has_file FROM messages WHERE " + where +
 		" LIMIT " + fmt.Sprint(chunk)
 	var out []deleted
 	for {
 		type row struct {
-			local int64
-			d     deleted
-			body  []byte
+			local   int64
+			d       deleted
+			body    []byte
+			hasFile bool
 		}
 		rows, err := w.QueryContext(w.ctx, q, args...)
 		if err != nil {
@@ -282,7 +304,7 @@ func (w *wtx) deleteMessages(now time.Time, where string, args ...any) ([]delete
 				id        []byte
 				dir, kind int
 			)
-			if err := rows.Scan(&r.local, &id, &r.d.contactID, &dir, &kind, &r.body); err != nil {
+			if err := rows.Scan(&r.local, &id, &r.d.contactID, &dir, &kind, &r.body, &r.hasFile); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -301,8 +323,12 @@ func (w *wtx) deleteMessages(now time.Time, where string, args ...any) ([]delete
 					return nil, err
 				}
 				m := Message{ID: r.d.id, ContactID: r.d.contactID, Kind: KindText}
+				if r.hasFile {
+					m.File = &File{}
+					w.blobs = append(w.blobs, r.d.id)
+				}
 				if w.s.openBody(&key, &m, r.body) == nil {
-					if _, err := w.stmt(w.s.st.ftsDelete).ExecContext(w.ctx, r.local, m.Text); err != nil {
+					if _, err := w.stmt(w.s.st.ftsDelete).ExecContext(w.ctx, r.local, ftsText(&m)); err != nil {
 						return nil, err
 					}
 				}

@@ -148,6 +148,7 @@ type Message struct {
 	ReadAt    time.Time     // when read (by us, or by the contact as its receipt told us, on our clock); zero: not yet
 	ExpiresAt time.Time     // when it self-destructs (ReadAt + Timer); zero: no deadline yet
 	Data      string        // system lines only, see Kind
+	File      *File         // a file message (Text is its caption); nil: none
 }
 
 // toMS converts t to the stored representation, unix milliseconds.

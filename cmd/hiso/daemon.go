@@ -25,6 +25,7 @@ type daemonCmd struct {
 type ownerFlags struct {
 	Listen []string `help:"Multiaddr to listen on (repeatable; default all interfaces, the ports of the last run)." env:"HISO_LISTEN" placeholder:"MULTIADDR"`
 	netFlags
+	fileFlags
 	owner string // api.OwnerDaemon or api.OwnerUI, for status
 }
 
@@ -77,7 +78,7 @@ func (c *ownerFlags) own(ctx context.Context, g *Globals, s *io_, logTo io.Write
 	if owner == "" {
 		owner = api.OwnerDaemon
 	}
-	opts := append([]node.Option{node.WithListen(listen...), node.WithLogger(log), node.WithNetwork(nc), node.WithOwner(owner)}, extra...)
+	opts := append([]node.Option{node.WithListen(listen...), node.WithLogger(log), node.WithNetwork(nc), node.WithOwner(owner), c.fileFlags.option()}, extra...)
 	h, err := home.Open(ctx, p, g.unlocker(s), opts...)
 	if errors.Is(err, home.ErrLocked) {
 		return fmt.Errorf("%w: is `hiso daemon` or the hiso UI already running for %s?", err, p.Home)

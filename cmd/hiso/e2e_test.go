@@ -108,6 +108,14 @@ type daemon struct {
 
 func startDaemon(t *testing.T, home string, port int) *daemon {
 	t.Helper()
+	return startDaemonArgs(t, home, port)
+}
+
+// startDaemonArgs is startDaemon with more flags.
+func startDaemonArgs(t *testing.T, home string, port int, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	d.cmd = exec.Command(hisoBin, append([]string{"daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)}, args...)...)
 	return startDaemonWith(t, home, port)
 }
 

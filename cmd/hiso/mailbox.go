@@ -47,7 +47,7 @@ func printMailbox(s *io_, st api.MailboxStatus) {
 		} else {
 			fmt.Fprintln(s.out, "owner: none yet (run `hiso mailbox link` and give the link to the owner's device)")
 		}
-		fmt.Fprintf(s.out, "holding: %d sealed messages, %s, for %d contacts of its owner\n", st.Waiting, size(st.Bytes), st.Contacts)
+		fmt.Fprintf(s.out, "holding: %d sealed messages, %s, for %d contacts of its owner\n", st.Waiting, byteSize(st.Bytes), st.Contacts)
 		return
 	}
 	fmt.Fprintf(s.out, "mailbox: %s\n", st.PeerID)
@@ -55,7 +55,7 @@ func printMailbox(s *io_, st api.MailboxStatus) {
 		fmt.Fprintf(s.out, "address: %s\n", a)
 	}
 	if st.Reachable {
-		fmt.Fprintf(s.out, "reachable: yes; waiting there: %d (%s); contacts allowed: %d\n", st.Waiting, size(st.Bytes), st.Contacts)
+		fmt.Fprintf(s.out, "reachable: yes; waiting there: %d (%s); contacts allowed: %d\n", st.Waiting, byteSize(st.Bytes), st.Contacts)
 	} else {
 		fmt.Fprintf(s.out, "reachable: no (%s)\n", st.Error)
 	}
@@ -64,7 +64,7 @@ func printMailbox(s *io_, st api.MailboxStatus) {
 	}
 }
 
-func size(b uint64) string {
+func byteSize(b uint64) string {
 	switch {
 	case b >= 1<<20:
 		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))

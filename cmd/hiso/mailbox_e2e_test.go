@@ -23,7 +23,7 @@ func TestE2EMailbox(t *testing.T) {
 	mh := homeDir(t, "mbox")
 	hiso(t, mh, "init")
 	mport := freePort(t)
-	mbox := startDaemonWith(t, mh, mport, "--mailbox")
+	mbox := startDaemonArgs(t, mh, mport, "--mailbox")
 
 	var link api.MailboxLink
 	if err := json.Unmarshal([]byte(hiso(t, mh, "mailbox", "link", "--json")), &link); err != nil {
@@ -53,7 +53,7 @@ func TestE2EMailbox(t *testing.T) {
 		return n > 0, fmt.Sprint(n)
 	})
 	mbox.kill()
-	mbox = startDaemonWith(t, mh, mport, "--mailbox")
+	mbox = startDaemonArgs(t, mh, mport, "--mailbox")
 	waitFor(t, 120*time.Second, "all 50 in the mailbox", func() (bool, string) {
 		n := count(history(t, alice.home, "bob"), api.FromMe, api.StateMailbox)
 		return n == 50, fmt.Sprint(n)
@@ -61,13 +61,13 @@ func TestE2EMailbox(t *testing.T) {
 	alice.stop()
 
 	// Bob comes back; the mailbox is killed -9 once he starts taking.
-	bob = startDaemonWith(t, bob.home, bob.port, "--mailbox-poll", "1s")
+	bob = startDaemonArgs(t, bob.home, bob.port, "--mailbox-poll", "1s")
 	waitFor(t, 60*time.Second, "bob to take a first message", func() (bool, string) {
 		n := count(history(t, bob.home, "alice"), "alice", "")
 		return n > 0, fmt.Sprint(n)
 	})
 	mbox.kill()
-	mbox = startDaemonWith(t, mh, mport, "--mailbox")
+	mbox = startDaemonArgs(t, mh, mport, "--mailbox")
 	waitFor(t, 60*time.Second, "bob to have all 50", func() (bool, string) {
 		n := count(history(t, bob.home, "alice"), "alice", "")
 		return n == 50, fmt.Sprint(n)

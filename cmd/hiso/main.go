@@ -28,6 +28,8 @@ type cli struct {
 	Contacts contactsCmd `cmd:"" help:"List contacts and whether they are online."`
 	Send     sendCmd     `cmd:"" help:"Queue a message for a contact; it is delivered in the background."`
 	History  historyCmd  `cmd:"" help:"Show the conversation with a contact, oldest first."`
+	Files    filesCmd    `cmd:"" help:"List files sent and received, with their progress."`
+	Save     saveCmd     `cmd:"" help:"Write a received (or sent) file out of the home (mode 0600)."`
 	Status   statusCmd   `cmd:"" help:"Show the node and each contact's connection."`
 
 	Invite   inviteCmd   `cmd:"" help:"Print a single-use invite link and its QR code." group:"Secret chat"`

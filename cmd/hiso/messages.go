@@ -20,6 +20,8 @@ type sendCmd struct {
 	Stdin   bool          `help:"Read messages from stdin instead, one per line."`
 	Wait    time.Duration `help:"Wait up to this long until the contact confirms delivery (e.g. 30s)." placeholder:"DURATION"`
 	ReplyTo string        `name:"reply-to" help:"Answer this message: its id as history shows it (8 digits are enough)." placeholder:"ID"`
+	File    string        `help:"Send this file instead of a text (photos, voice notes, any file up to the limit)." placeholder:"PATH" type:"path"`
+	Caption string        `help:"With --file: a text shown with it." placeholder:"TEXT"`
 }
 
 // maxStdinBatch bounds the messages queued in one request.
@@ -27,6 +29,15 @@ const maxStdinBatch = 1000
 
 // check refuses bad arguments before the home is opened.
 func (c *sendCmd) check() error {
+	if c.File != "" {
+		if c.Stdin || len(c.Text) > 0 {
+			return errors.New("--file sends a file: give its text with --caption, not as arguments or --stdin")
+		}
+		return nil
+	}
+	if c.Caption != "" {
+		return errors.New("--caption goes with --file")
+	}
 	if c.Stdin == (len(c.Text) > 0) {
 		return errors.New("give the message as arguments, or --stdin to read one per line")
 	}
@@ -48,7 +59,11 @@ func (c *sendCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 		}
 	}
 	var sent []api.Message
-	if !c.Stdin {
+	if c.File != "" {
+		if sent, err = c.sendFile(ctx, svc); err != nil {
+			return err
+		}
+	} else if !c.Stdin {
 		sent, err = svc.Send(ctx, api.Send{To: c.Name, Texts: []string{strings.Join(c.Text, " ")}, ReplyTo: c.ReplyTo})
 		if err != nil {
 			return err
@@ -163,6 +178,9 @@ func (c *historyCmd) print(s *io_, ms []api.Message) error {
 			state += fmt.Sprintf("  ⏳%s", time.Duration(m.TimerSeconds)*time.Second)
 		}
 		text := oneLine(m.Text)
+		if m.File != nil {
+			text = fileLine(m)
+		}
 		if len(m.ReplyTo) >= 8 {
 			text = "↱" + m.ReplyTo[:8] + " " + text
 		}

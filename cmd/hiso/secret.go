@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -84,12 +85,15 @@ func (c *requestsCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 }
 
 type acceptCmd struct {
-	Who  string `arg:"" help:"The request's name or peer ID."`
+	Who  string `arg:"" help:"The request's name or peer ID; or the id of a file waiting for you to accept it (hiso files)."`
 	Name string `help:"Your name for the new contact (default: the name they gave)."`
 }
 
 func (c *acceptCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	ct, err := svc.Accept(ctx, c.Who, api.Decide{Name: c.Name})
+	if errors.Is(err, api.ErrNoSuchContact) && looksLikeID(c.Who) && c.Name == "" {
+		return acceptFile(ctx, s, svc, c.Who, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -244,6 +244,18 @@ func TestTUIEndToEnd(t *testing.T) {
 	bob.waitShows(30*time.Second, "hi bob, alice here")
 	t.Logf("messages both ways after %s", time.Since(start).Round(time.Millisecond))
 
+	// A file: its progress on both screens while it moves, then complete.
+	film, _ := makeFile(t, "film.bin", 95<<20)
+	alice.typeLine("/file " + film)
+	alice.waitShows(60*time.Second, "film.bin queued for")
+	bob.waitFor(30*time.Second, "the file's progress bar", func(s string) bool {
+		return strings.Contains(s, "📎 film.bin") && strings.Contains(s, "% ·")
+	})
+	bob.waitFor(60*time.Second, "the file complete", func(s string) bool {
+		return strings.Contains(s, "📎 film.bin · 99.6 MB") && !strings.Contains(s, "% ·")
+	})
+	t.Logf("a 95 MiB file across after %s", time.Since(start).Round(time.Millisecond))
+
 	alice.typeLine("/timer 5s")
 	alice.waitShows(15*time.Second, "You set the self-destruct timer to 5s")
 	bob.waitShows(30*time.Second, "alice set the self-destruct timer to 5s")

@@ -70,6 +70,53 @@ type Message struct {
 	ReadAt *time.Time `json:"read_at,omitempty"`
 	// ExpiresAt: when it self-destructs on this device.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// File is set on a file message (Kind KindFile; Text is its caption).
+	File *File `json:"file,omitempty"`
+}
+
+// File is the file of a file message and how its transfer stands.
+type File struct {
+	Name      string    `json:"name"`
+	Size      uint64    `json:"size"`
+	MediaType string    `json:"media_type"`
+	Hash      string    `json:"hash"`     // BLAKE3 of the whole file, hex (what b3sum prints)
+	Received  uint64    `json:"received"` // bytes here and verified (incoming), or fetched by the contact (outgoing)
+	State     FileState `json:"state"`
+	Error     string    `json:"error,omitempty"` // why it failed or was refused
+	// RateBytes is the transfer's speed (bytes per second) while it moves.
+	RateBytes float64 `json:"rate_bytes,omitempty"`
+	// Waiting says why a transfer does not move now ("waiting for a
+	// direct connection to bob"), if it does not.
+	Waiting string `json:"waiting,omitempty"`
+	// Details of the media, when hiso could read them.
+	Width    int     `json:"width,omitempty"`  // images, pixels
+	Height   int     `json:"height,omitempty"` // images, pixels
+	Duration float64 `json:"duration_seconds,omitempty"`
+}
+
+// SendFile is the body of POST /v1/files.
+type SendFile struct {
+	To string `json:"to"`
+	// Path is the file to send, absolute (the owner reads it: the CLI
+	// passes what the user typed, made absolute). It is copied into the
+	// home, so the original may go once SendFile returns.
+	Path    string `json:"path"`
+	Caption string `json:"caption,omitempty"`
+	ReplyTo string `json:"reply_to,omitempty"`
+}
+
+// SaveFile is the body of POST /v1/files/{id}/save.
+type SaveFile struct {
+	// Path is where to write the file (mode 0600), absolute; a directory
+	// means the file's own name in it. An existing file is never
+	// overwritten.
+	Path string `json:"path"`
+}
+
+// Saved answers SaveFile.
+type Saved struct {
+	Path string `json:"path"`
+	Size uint64 `json:"size"`
 }
 
 // Status is `hiso status --json`.

@@ -266,6 +266,36 @@ func (c *Client) Search(ctx context.Context, name, query string, limit int) (v [
 	return
 }
 
+func (c *Client) SendFile(ctx context.Context, req SendFile) (v Message, err error) {
+	if err = checkUTF8("the caption or path", req.Caption, req.Path); err != nil {
+		return
+	}
+	err = c.do(ctx, "POST", "/v1/files", req, &v)
+	return
+}
+
+func (c *Client) Files(ctx context.Context, name string) (v []Message, err error) {
+	p := "/v1/files"
+	if name != "" {
+		p += "?" + url.Values{"contact": {name}}.Encode()
+	}
+	err = c.do(ctx, "GET", p, nil, &v)
+	return
+}
+
+func (c *Client) AcceptFile(ctx context.Context, id string) (v Message, err error) {
+	err = c.do(ctx, "POST", "/v1/files/"+url.PathEscape(id)+"/accept", nil, &v)
+	return
+}
+
+func (c *Client) SaveFile(ctx context.Context, id string, req SaveFile) (v Saved, err error) {
+	if err = checkUTF8("the path", req.Path); err != nil {
+		return
+	}
+	err = c.do(ctx, "POST", "/v1/files/"+url.PathEscape(id)+"/save", req, &v)
+	return
+}
+
 func (c *Client) MailboxLink(ctx context.Context) (v MailboxLink, err error) {
 	err = c.do(ctx, "POST", "/v1/mailbox/link", nil, &v)
 	return

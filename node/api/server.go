@@ -77,6 +77,24 @@ func (h *handler) routes() []route {
 		}},
 		{"GET /v1/search", h.search},
 
+		{"POST /v1/files", withBody(s.SendFile)},
+		{"GET /v1/files", func(w http.ResponseWriter, r *http.Request) {
+			v, err := s.Files(r.Context(), r.URL.Query().Get("contact"))
+			reply(w, v, err)
+		}},
+		{"POST /v1/files/{id}/accept", func(w http.ResponseWriter, r *http.Request) {
+			v, err := s.AcceptFile(r.Context(), r.PathValue("id"))
+			reply(w, v, err)
+		}},
+		{"POST /v1/files/{id}/save", func(w http.ResponseWriter, r *http.Request) {
+			var req SaveFile
+			if err := decode(w, r, &req); err != nil {
+				writeError(w, err)
+				return
+			}
+			v, err := s.SaveFile(r.Context(), r.PathValue("id"), req)
+			reply(w, v, err)
+		}},
 		{"GET /v1/mailbox", func(w http.ResponseWriter, r *http.Request) {
 			v, err := s.MailboxStatus(r.Context())
 			reply(w, v, err)

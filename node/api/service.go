@@ -47,6 +47,19 @@ type Service interface {
 	// typing. Best effort: never queued, never stored.
 	Typing(ctx context.Context, name string) error
 
+	// Files.
+	//
+	// SendFile copies a file into the home and queues it, like Send; the
+	// contact's device then pulls its bytes.
+	SendFile(ctx context.Context, req SendFile) (Message, error)
+	// Files lists file messages (of one contact, or all if name is ""),
+	// oldest first.
+	Files(ctx context.Context, name string) ([]Message, error)
+	// AcceptFile starts the transfer of an offered file (id: as History
+	// shows it, or a unique prefix of 8 or more digits).
+	AcceptFile(ctx context.Context, id string) (Message, error)
+	// SaveFile writes a received (or sent) file out of the home.
+	SaveFile(ctx context.Context, id string, req SaveFile) (Saved, error)
 	// The mailbox.
 	//
 	// MailboxLink, on a daemon run with --mailbox, makes a single-use

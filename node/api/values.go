@@ -29,11 +29,26 @@ const (
 	KindDeleted  Kind = "deleted"  // messages were deleted for both; Data: how many
 	KindCleared  Kind = "cleared"  // the conversation was cleared for both
 	KindVerified Kind = "verified" // safety numbers were confirmed
+	KindFile     Kind = "file"     // a file; Message.File describes it, Text is its caption
 )
 
 // IsSystem reports whether k is a system line rather than a message.
 // The empty kind, from an older owner, is a text.
-func (k Kind) IsSystem() bool { return k != "" && k != KindText }
+func (k Kind) IsSystem() bool { return k != "" && k != KindText && k != KindFile }
+
+// FileState is where a file's transfer stands.
+type FileState string
+
+const (
+	// FileOffered: incoming, waiting for you to accept it (`hiso accept
+	// ID`: it is larger than the auto-accept size); outgoing, not fetched
+	// to its end yet.
+	FileOffered      FileState = "offered"
+	FileTransferring FileState = "transferring" // incoming, moving or waiting for a connection
+	FileComplete     FileState = "complete"     // every byte here and verified, or fetched by the contact
+	FileFailed       FileState = "failed"       // File.Error says why
+	FileRefused      FileState = "refused"      // not accepted (too large, no space); File.Error says why
+)
 
 // ConnKind is how the connection to a contact runs.
 type ConnKind string

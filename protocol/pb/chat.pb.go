@@ -42,6 +42,7 @@ type Envelope struct {
 	//	*Envelope_Clear
 	//	*Envelope_SetTimer
 	//	*Envelope_Typing
+	//	*Envelope_File
 	//	*Envelope_Prekey
 	//	*Envelope_MailboxGrant
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
@@ -170,6 +171,15 @@ func (x *Envelope) GetTyping() *Typing {
 	return nil
 }
 
+func (x *Envelope) GetFile() *File {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_File); ok {
+			return x.File
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetPrekey() *Prekey {
 	if x != nil {
 		if x, ok := x.Body.(*Envelope_Prekey); ok {
@@ -220,8 +230,11 @@ type Envelope_Typing struct {
 	Typing *Typing `protobuf:"bytes,16,opt,name=typing,proto3,oneof"`
 }
 
+type Envelope_File struct {
+	File *File `protobuf:"bytes,17,opt,name=file,proto3,oneof"`
+}
+
 type Envelope_Prekey struct {
-	// 17: File (the file transfer branch).
 	Prekey *Prekey `protobuf:"bytes,18,opt,name=prekey,proto3,oneof"`
 }
 
@@ -242,6 +255,8 @@ func (*Envelope_Clear) isEnvelope_Body() {}
 func (*Envelope_SetTimer) isEnvelope_Body() {}
 
 func (*Envelope_Typing) isEnvelope_Body() {}
+
+func (*Envelope_File) isEnvelope_Body() {}
 
 func (*Envelope_Prekey) isEnvelope_Body() {}
 
@@ -483,6 +498,140 @@ func (x *SetTimer) GetSeconds() uint32 {
 	return 0
 }
 
+// File offers a file. Its bytes move on /hiso/file/1.0.0, pulled by the
+// receiver in chunks that it verifies against hash before keeping them.
+type File struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file's name, without any directory.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Size uint64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	// A MIME type such as "image/jpeg"; may be empty.
+	MediaType string `protobuf:"bytes,3,opt,name=media_type,json=mediaType,proto3" json:"media_type,omitempty"`
+	// The BLAKE3 hash of the whole file: the root of its Bao tree (32 bytes).
+	Hash []byte `protobuf:"bytes,4,opt,name=hash,proto3" json:"hash,omitempty"`
+	// Chunks are 1 KiB << chunk_log bytes: the Bao chunk group.
+	ChunkLog uint32 `protobuf:"varint,5,opt,name=chunk_log,json=chunkLog,proto3" json:"chunk_log,omitempty"`
+	// Shown with the file; may be empty.
+	Caption string `protobuf:"bytes,6,opt,name=caption,proto3" json:"caption,omitempty"`
+	ReplyTo []byte `protobuf:"bytes,7,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
+	// The conversation's self-destruct timer when this was sent; 0 = none.
+	TimerSeconds uint32 `protobuf:"varint,8,opt,name=timer_seconds,json=timerSeconds,proto3" json:"timer_seconds,omitempty"`
+	// What the sender read of the media, for display before the bytes
+	// arrive (0 = unknown): an image's size in pixels, a recording's length.
+	Width         uint32 `protobuf:"varint,9,opt,name=width,proto3" json:"width,omitempty"`
+	Height        uint32 `protobuf:"varint,10,opt,name=height,proto3" json:"height,omitempty"`
+	DurationMs    uint32 `protobuf:"varint,11,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *File) Reset() {
+	*x = File{}
+	mi := &file_chat_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *File) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*File) ProtoMessage() {}
+
+func (x *File) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use File.ProtoReflect.Descriptor instead.
+func (*File) Descriptor() ([]byte, []int) {
+	return file_chat_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *File) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *File) GetSize() uint64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *File) GetMediaType() string {
+	if x != nil {
+		return x.MediaType
+	}
+	return ""
+}
+
+func (x *File) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *File) GetChunkLog() uint32 {
+	if x != nil {
+		return x.ChunkLog
+	}
+	return 0
+}
+
+func (x *File) GetCaption() string {
+	if x != nil {
+		return x.Caption
+	}
+	return ""
+}
+
+func (x *File) GetReplyTo() []byte {
+	if x != nil {
+		return x.ReplyTo
+	}
+	return nil
+}
+
+func (x *File) GetTimerSeconds() uint32 {
+	if x != nil {
+		return x.TimerSeconds
+	}
+	return 0
+}
+
+func (x *File) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *File) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *File) GetDurationMs() uint32 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
 // Typing is an ephemeral hint, never stored and never acked.
 type Typing struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -492,7 +641,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_chat_proto_msgTypes[6]
+	mi := &file_chat_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -504,7 +653,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_proto_msgTypes[6]
+	mi := &file_chat_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -517,7 +666,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_chat_proto_rawDescGZIP(), []int{6}
+	return file_chat_proto_rawDescGZIP(), []int{7}
 }
 
 // Prekey is the sender's current prekey, signed by its identity key
@@ -532,7 +681,7 @@ type Prekey struct {
 
 func (x *Prekey) Reset() {
 	*x = Prekey{}
-	mi := &file_chat_proto_msgTypes[7]
+	mi := &file_chat_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -544,7 +693,7 @@ func (x *Prekey) String() string {
 func (*Prekey) ProtoMessage() {}
 
 func (x *Prekey) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_proto_msgTypes[7]
+	mi := &file_chat_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -557,7 +706,7 @@ func (x *Prekey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Prekey.ProtoReflect.Descriptor instead.
 func (*Prekey) Descriptor() ([]byte, []int) {
-	return file_chat_proto_rawDescGZIP(), []int{7}
+	return file_chat_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Prekey) GetSigned() []byte {
@@ -584,7 +733,7 @@ type MailboxGrant struct {
 
 func (x *MailboxGrant) Reset() {
 	*x = MailboxGrant{}
-	mi := &file_chat_proto_msgTypes[8]
+	mi := &file_chat_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +745,7 @@ func (x *MailboxGrant) String() string {
 func (*MailboxGrant) ProtoMessage() {}
 
 func (x *MailboxGrant) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_proto_msgTypes[8]
+	mi := &file_chat_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +758,7 @@ func (x *MailboxGrant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxGrant.ProtoReflect.Descriptor instead.
 func (*MailboxGrant) Descriptor() ([]byte, []int) {
-	return file_chat_proto_rawDescGZIP(), []int{8}
+	return file_chat_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *MailboxGrant) GetPeer() []byte {
@@ -643,7 +792,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_chat_proto_msgTypes[9]
+	mi := &file_chat_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -655,7 +804,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_proto_msgTypes[9]
+	mi := &file_chat_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -668,7 +817,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_chat_proto_rawDescGZIP(), []int{9}
+	return file_chat_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Ack) GetIds() [][]byte {
@@ -683,7 +832,7 @@ var File_chat_proto protoreflect.FileDescriptor
 const file_chat_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"chat.proto\x12\fhiso.chat.v1\"\x8d\x04\n" +
+	"chat.proto\x12\fhiso.chat.v1\"\xb7\x04\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x1c\n" +
@@ -696,7 +845,8 @@ const file_chat_proto_rawDesc = "" +
 	"\x06delete\x18\r \x01(\v2\x14.hiso.chat.v1.DeleteH\x00R\x06delete\x12+\n" +
 	"\x05clear\x18\x0e \x01(\v2\x13.hiso.chat.v1.ClearH\x00R\x05clear\x125\n" +
 	"\tset_timer\x18\x0f \x01(\v2\x16.hiso.chat.v1.SetTimerH\x00R\bsetTimer\x12.\n" +
-	"\x06typing\x18\x10 \x01(\v2\x14.hiso.chat.v1.TypingH\x00R\x06typing\x12.\n" +
+	"\x06typing\x18\x10 \x01(\v2\x14.hiso.chat.v1.TypingH\x00R\x06typing\x12(\n" +
+	"\x04file\x18\x11 \x01(\v2\x12.hiso.chat.v1.FileH\x00R\x04file\x12.\n" +
 	"\x06prekey\x18\x12 \x01(\v2\x14.hiso.chat.v1.PrekeyH\x00R\x06prekey\x12A\n" +
 	"\rmailbox_grant\x18\x13 \x01(\v2\x1a.hiso.chat.v1.MailboxGrantH\x00R\fmailboxGrantB\x06\n" +
 	"\x04body\"Z\n" +
@@ -710,7 +860,22 @@ const file_chat_proto_rawDesc = "" +
 	"\x03ids\x18\x01 \x03(\fR\x03ids\"\a\n" +
 	"\x05Clear\"$\n" +
 	"\bSetTimer\x12\x18\n" +
-	"\aseconds\x18\x01 \x01(\rR\aseconds\"\b\n" +
+	"\aseconds\x18\x01 \x01(\rR\aseconds\"\xa7\x02\n" +
+	"\x04File\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\x12\x1d\n" +
+	"\n" +
+	"media_type\x18\x03 \x01(\tR\tmediaType\x12\x12\n" +
+	"\x04hash\x18\x04 \x01(\fR\x04hash\x12\x1b\n" +
+	"\tchunk_log\x18\x05 \x01(\rR\bchunkLog\x12\x18\n" +
+	"\acaption\x18\x06 \x01(\tR\acaption\x12\x19\n" +
+	"\breply_to\x18\a \x01(\fR\areplyTo\x12#\n" +
+	"\rtimer_seconds\x18\b \x01(\rR\ftimerSeconds\x12\x14\n" +
+	"\x05width\x18\t \x01(\rR\x05width\x12\x16\n" +
+	"\x06height\x18\n" +
+	" \x01(\rR\x06height\x12\x1f\n" +
+	"\vduration_ms\x18\v \x01(\rR\n" +
+	"durationMs\"\b\n" +
 	"\x06Typing\" \n" +
 	"\x06Prekey\x12\x16\n" +
 	"\x06signed\x18\x01 \x01(\fR\x06signed\"X\n" +
@@ -735,7 +900,7 @@ func file_chat_proto_rawDescGZIP() []byte {
 	return file_chat_proto_rawDescData
 }
 
-var file_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_chat_proto_goTypes = []any{
 	(*Envelope)(nil),     // 0: hiso.chat.v1.Envelope
 	(*Text)(nil),         // 1: hiso.chat.v1.Text
@@ -743,26 +908,28 @@ var file_chat_proto_goTypes = []any{
 	(*Delete)(nil),       // 3: hiso.chat.v1.Delete
 	(*Clear)(nil),        // 4: hiso.chat.v1.Clear
 	(*SetTimer)(nil),     // 5: hiso.chat.v1.SetTimer
-	(*Typing)(nil),       // 6: hiso.chat.v1.Typing
-	(*Prekey)(nil),       // 7: hiso.chat.v1.Prekey
-	(*MailboxGrant)(nil), // 8: hiso.chat.v1.MailboxGrant
-	(*Ack)(nil),          // 9: hiso.chat.v1.Ack
+	(*File)(nil),         // 6: hiso.chat.v1.File
+	(*Typing)(nil),       // 7: hiso.chat.v1.Typing
+	(*Prekey)(nil),       // 8: hiso.chat.v1.Prekey
+	(*MailboxGrant)(nil), // 9: hiso.chat.v1.MailboxGrant
+	(*Ack)(nil),          // 10: hiso.chat.v1.Ack
 }
 var file_chat_proto_depIdxs = []int32{
-	1, // 0: hiso.chat.v1.Envelope.text:type_name -> hiso.chat.v1.Text
-	9, // 1: hiso.chat.v1.Envelope.ack:type_name -> hiso.chat.v1.Ack
-	2, // 2: hiso.chat.v1.Envelope.receipt:type_name -> hiso.chat.v1.Receipt
-	3, // 3: hiso.chat.v1.Envelope.delete:type_name -> hiso.chat.v1.Delete
-	4, // 4: hiso.chat.v1.Envelope.clear:type_name -> hiso.chat.v1.Clear
-	5, // 5: hiso.chat.v1.Envelope.set_timer:type_name -> hiso.chat.v1.SetTimer
-	6, // 6: hiso.chat.v1.Envelope.typing:type_name -> hiso.chat.v1.Typing
-	7, // 7: hiso.chat.v1.Envelope.prekey:type_name -> hiso.chat.v1.Prekey
-	8, // 8: hiso.chat.v1.Envelope.mailbox_grant:type_name -> hiso.chat.v1.MailboxGrant
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	1,  // 0: hiso.chat.v1.Envelope.text:type_name -> hiso.chat.v1.Text
+	10, // 1: hiso.chat.v1.Envelope.ack:type_name -> hiso.chat.v1.Ack
+	2,  // 2: hiso.chat.v1.Envelope.receipt:type_name -> hiso.chat.v1.Receipt
+	3,  // 3: hiso.chat.v1.Envelope.delete:type_name -> hiso.chat.v1.Delete
+	4,  // 4: hiso.chat.v1.Envelope.clear:type_name -> hiso.chat.v1.Clear
+	5,  // 5: hiso.chat.v1.Envelope.set_timer:type_name -> hiso.chat.v1.SetTimer
+	7,  // 6: hiso.chat.v1.Envelope.typing:type_name -> hiso.chat.v1.Typing
+	6,  // 7: hiso.chat.v1.Envelope.file:type_name -> hiso.chat.v1.File
+	8,  // 8: hiso.chat.v1.Envelope.prekey:type_name -> hiso.chat.v1.Prekey
+	9,  // 9: hiso.chat.v1.Envelope.mailbox_grant:type_name -> hiso.chat.v1.MailboxGrant
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_chat_proto_init() }
@@ -778,6 +945,7 @@ func file_chat_proto_init() {
 		(*Envelope_Clear)(nil),
 		(*Envelope_SetTimer)(nil),
 		(*Envelope_Typing)(nil),
+		(*Envelope_File)(nil),
 		(*Envelope_Prekey)(nil),
 		(*Envelope_MailboxGrant)(nil),
 	}
@@ -787,7 +955,7 @@ func file_chat_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_proto_rawDesc), len(file_chat_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

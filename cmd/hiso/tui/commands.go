@@ -67,6 +67,15 @@ var commands = []command{
 	{name: "clear", help: "clear the whole history",
 		section: "This conversation, for both of you", contact: true, run: (*Model).clearCmd},
 
+	{name: "file", args: "PATH", help: "send a file (Tab completes the path)",
+		section: "Files", contact: true, run: (*Model).fileCmd},
+	{name: "save", args: "[PATH]", help: "write the selected file out (default: Downloads)",
+		section: "Files", contact: true, run: (*Model).saveCmd},
+	{name: "open", help: "open the selected file with your desktop's program",
+		section: "Files", contact: true, run: (*Model).openCmd},
+	{name: "fetch", help: "fetch the selected file that waits for you",
+		section: "Files", contact: true, run: (*Model).fetchCmd},
+
 	{name: "search", args: "WORDS", help: "search every conversation",
 		section: "Other", run: (*Model).searchCmd},
 	{name: "status", help: "network status",

@@ -112,6 +112,12 @@ func (m *Model) messageLines(i int, x api.Message, t time.Time, width, senderW i
 		text = st.errText.Render(text)
 	}
 	wrapped := strings.Split(ansi.Wrap(text, textW-ansi.StringWidth(left), ""), "\n")
+	if x.File != nil {
+		wrapped = nil
+		for _, l := range m.fileText(x, textW-ansi.StringWidth(left)) {
+			wrapped = append(wrapped, strings.Split(ansi.Wrap(l, textW-ansi.StringWidth(left), ""), "\n")...)
+		}
+	}
 	if x.ReplyTo != "" {
 		wrapped = append([]string{m.quote(x.ReplyTo)}, wrapped...)
 	}

@@ -99,9 +99,10 @@ func TestTimerCommand(t *testing.T) {
 
 func TestDeleteAsksFirst(t *testing.T) {
 	f := newFake()
+	m1, m2 := testID("m1"), testID("m2")
 	f.hist["alice"] = []api.Message{
-		msgAt("m1", "alice", "alice", "keep me", api.StateDelivered, fixedNow),
-		msgAt("m2", "alice", api.FromMe, "regret this", api.StateDelivered, fixedNow),
+		msgAt(m1, "alice", "alice", "keep me", api.StateDelivered, fixedNow),
+		msgAt(m2, "alice", api.FromMe, "regret this", api.StateDelivered, fixedNow),
 	}
 	h := newHarness(t, f, Options{NoColor: true})
 	h.typeText("/delete")
@@ -119,7 +120,7 @@ func TestDeleteAsksFirst(t *testing.T) {
 	h.press("tab", "tab", "d") // back in the conversation: d asks too
 	h.mustShow("Delete this message for you and alice? y/n")
 	h.press("y")
-	if want := []api.DeleteMessages{{IDs: []string{"m2"}}}; !reflect.DeepEqual(f.deletes, want) {
+	if want := []api.DeleteMessages{{IDs: []string{m2}}}; !reflect.DeepEqual(f.deletes, want) {
 		t.Fatalf("deletes = %+v, want %+v", f.deletes, want)
 	}
 	h.mustNotShow("regret this")

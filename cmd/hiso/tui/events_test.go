@@ -70,14 +70,13 @@ func TestReconnect(t *testing.T) {
 	if f.eventsCalls != 1 {
 		t.Fatalf("Events called %d times", f.eventsCalls)
 	}
-	close(f.events)
+	f.dropSubscribers()
 	h.deliver()
 	h.mustShow("disconnected from the daemon")
 	if len(h.delayed) == 0 {
 		t.Fatal("no retry scheduled")
 	}
-	f.events = make(chan api.Event, 16)
-	f.contacts = append(f.contacts, api.Contact{Name: "carol", PeerID: bobPeer})
+	f.contacts = append(f.contacts, api.Contact{Name: "carol", PeerID: testPeer("carol")})
 	retry := h.delayed[len(h.delayed)-1]
 	h.delayed = nil
 	h.send(retry)
@@ -121,7 +120,7 @@ func TestContactRequestAndTypingEvents(t *testing.T) {
 	f.requests = []api.Request{carolRequest()}
 	h.emit(api.Event{Type: api.EventRequest, Contact: "carol"})
 	h.mustShow("Requests (1)", "contact request from carol")
-	f.contacts = append(f.contacts, api.Contact{Name: "dave", PeerID: "12D3KooWDave"})
+	f.contacts = append(f.contacts, api.Contact{Name: "dave", PeerID: testPeer("dave")})
 	h.emit(api.Event{Type: api.EventContact, Contact: "dave"})
 	h.mustShow("dave is now a contact")
 	h.contactRow("dave")

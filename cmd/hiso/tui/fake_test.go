@@ -2,74 +2,191 @@ package tui
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
 )
 
-// fakeSvc is the UI's fake of api.Service: in memory, recording every call,
-// with an event stream the test drives. It answers the way the node does
-// where that is simple: an unknown contact is api.ErrNoSuchContact, bad
-// input api.ErrInvalid, a name taken api.ErrContactExists; Send queues
-// (StateQueued, From api.FromMe); History is oldest first. It publishes no
-// events of its own: the test says what happens.
+// fakeSvc is the UI's fake of api.Service: in memory, recording every
+// call. It runs the api.Service contract (contract_test.go) and follows
+// the node's rules (node/service.go, conversation.go, invites.go,
+// safety.go): the same validation, errors, system lines, outbox counts
+// and events. It has no network: nothing is ever delivered, and what the
+// network would bring (incoming messages, receipts, connections, requests)
+// the test puts in place through the knobs below and announces with
+// publish.
 type fakeSvc struct {
-	mu          sync.Mutex
-	contacts    []api.Contact
-	hist        map[string][]api.Message
+	mu  sync.Mutex
+	key crypto.PrivKey // this device's
+	now func() time.Time
+
+	// The state a test may set up directly, as the node would have it
+	// stored. contacts' Online and Queued are not read: they come from
+	// conns and outbox.
+	contacts []api.Contact
+	hist     map[string][]api.Message // by contact name, oldest first
+	requests []api.Request
+	status   api.Status          // the device part; PeerID and Contacts are filled in
+	conns    []api.ContactStatus // the contacts connected now, by Name
+	outbox   map[string]int      // events waiting to go, by contact name
+
+	// The fake's own bookkeeping.
+	seqs    map[string]uint64 // the last outgoing seq, by contact name
+	local   map[string]uint64 // insertion order of what the fake stored, by message id
+	stored  uint64
+	blocked map[string]bool // peer IDs
+	subs    map[chan api.Event]struct{}
+
+	// Knobs. sendErr fails Send (after checking its input); failWith, when
+	// set, fails the calls on invites, requests, blocking, reading, timers,
+	// deletion, clearing, search and safety numbers.
+	sendErr  error
+	failWith error
+
+	fileData map[string][]byte // the bytes of files, by message id
+
+	// What was asked.
+	fileSends   []api.SendFile
+	fileAccepts []string
+	fileSaves   []api.SaveFile
+	eventsCalls int
 	sends       []api.Send
 	adds        []api.AddContact
-	status      api.Status
-	events      chan api.Event
-	eventsCalls int
-	sendErr     error // Send fails with it (after checking its input)
-	nextID      int
-	now         func() time.Time
-
-	requests []api.Request
-	invites  []api.NewInvite
-	addLinks []api.AddByInvite
-	accepts  []string
-	declines []string
-	blocks   []string
-	reads    []string
-	timers   map[string]int64
-	deletes  []api.DeleteMessages
-	clears   []string
-	searches []string
-	verifies []string
-	typings  []string
-	// failWith, when set, fails the calls on invites, requests, blocking,
-	// reading, timers, deletion, clearing, search and safety numbers.
-	failWith error
+	invites     []api.NewInvite
+	links       []api.Invite // what Invite answered
+	addLinks    []api.AddByInvite
+	accepts     []string
+	declines    []string
+	blocks      []string
+	reads       []string
+	timers      map[string]int64
+	deletes     []api.DeleteMessages
+	clears      []string
+	searches    []string
+	verifies    []string
+	typings     []string
 }
 
 var _ api.Service = (*fakeSvc)(nil)
 
-const (
-	carolPeer  = "12D3KooWCarolCarolCarolCarolCarolCarolCarolCarolCAR0"
-	testLink   = "hiso:aetaajaiaejcbifohmhbgrzqc2yqxmwztb4dy5v5hutvxnkbah7kq3umwuvfugylvxqjlwagsvyvj5f2fo6x4b2pskkt6utiyqcwc3djmnsqccaep4aaaaigijuwngwg3m"
-	testSafety = "12345 67890 11111 22222 33333 44444 55555 66666 77777 88888 99999 00000"
-)
+// testKey is the Ed25519 key of a made-up peer, the same in every run (its
+// seed is the hash of name), so that what a screen shows can be compared.
+func testKey(name string) crypto.PrivKey {
+	seed := sha256.Sum256([]byte("hiso tui test peer " + name))
+	k, err := crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(seed[:]))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
 
+// testPeer is the peer ID of testKey(name).
+func testPeer(name string) string {
+	p, err := peer.IDFromPrivateKey(testKey(name))
+	if err != nil {
+		panic(err)
+	}
+	return p.String()
+}
+
+// testID is a message id (32 hex digits) made from s, the same in every
+// run.
+func testID(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:16])
+}
+
+// testLink is an invite from a peer that is neither the fake nor one of
+// its contacts, named alice, with a loopback address.
+const testLink = "hiso:aetaajaiaejcbifohmhbgrzqc2yqxmwztb4dy5v5hutvxnkbah7kq3umwuvfugylvxqjlwagsvyvj5f2fo6x4b2pskkt6utiyqcwc3djmnsqccaep4aaaaigijuwngwg3m"
+
+// subscriberBuffer is how far a subscriber may lag before it is dropped,
+// as in the node.
+const subscriberBuffer = 1024
+
+// newFake is a daemon with two contacts: alice, connected (hole-punched),
+// and bob, offline with two events waiting in the outbox.
 func newFake() *fakeSvc {
+	f := newEmptyFake()
+	f.contacts = []api.Contact{
+		{Name: "alice", PeerID: testPeer("alice"), Addrs: []string{}},
+		{Name: "bob", PeerID: testPeer("bob"), Addrs: []string{}},
+	}
+	f.outbox["bob"] = 2
+	f.status = api.Status{Owner: api.OwnerDaemon, Reachability: api.ReachPrivate, DHTPeers: 17,
+		Listening: []string{}, Relays: []string{"/ip4/198.51.100.7/tcp/4001/p2p/" + testPeer("relay")}}
+	f.conns = []api.ContactStatus{{Name: "alice", Online: true, Kind: api.ConnPunched, RTTMillis: 42}}
+	return f
+}
+
+// newEmptyFake is a fresh home: no contacts, nothing connected.
+func newEmptyFake() *fakeSvc {
 	return &fakeSvc{
-		contacts: []api.Contact{
-			{Name: "alice", PeerID: alicePeer, Online: true},
-			{Name: "bob", PeerID: bobPeer, Queued: 2},
-		},
-		hist: map[string][]api.Message{},
-		status: api.Status{PeerID: myPeer, Owner: "daemon", Reachability: api.ReachPrivate, DHTPeers: 17,
-			Relays:   []string{"/ip4/198.51.100.7/tcp/4001/p2p/12D3KooWRelay"},
-			Contacts: []api.ContactStatus{{Name: "alice", Online: true, Kind: api.ConnPunched, RTTMillis: 42}}},
-		events: make(chan api.Event, 16),
-		timers: map[string]int64{},
-		now:    func() time.Time { return fixedNow },
+		key:     testKey("me"),
+		now:     func() time.Time { return fixedNow },
+		hist:    map[string][]api.Message{},
+		status:  api.Status{Owner: api.OwnerDaemon, Reachability: api.ReachUnknown, Listening: []string{}, Relays: []string{}},
+		outbox:  map[string]int{},
+		seqs:    map[string]uint64{},
+		local:   map[string]uint64{},
+		blocked: map[string]bool{},
+		subs:    map[chan api.Event]struct{}{},
+		timers:  map[string]int64{},
+	}
+}
+
+func (f *fakeSvc) me() peer.ID {
+	p, err := peer.IDFromPrivateKey(f.key)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// publish sends ev to every subscriber, dropping (closing) one that lags
+// too far behind, as the node's broker does.
+func (f *fakeSvc) publish(ev api.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.publishLocked(ev)
+}
+
+func (f *fakeSvc) publishLocked(ev api.Event) {
+	for ch := range f.subs {
+		select {
+		case ch <- ev:
+		default:
+			delete(f.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// dropSubscribers ends every event stream, as when the daemon goes away.
+func (f *fakeSvc) dropSubscribers() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs {
+		delete(f.subs, ch)
+		close(ch)
 	}
 }
 
@@ -91,67 +208,242 @@ func (f *fakeSvc) named(name string) (int, error) {
 	return -1, fmt.Errorf("%w: no contact named %q (see `hiso contacts`)", api.ErrNoSuchContact, name)
 }
 
-// addNew adds c unless its name or peer is taken.
-func (f *fakeSvc) addNew(c api.Contact) (api.Contact, error) {
-	for _, o := range f.contacts {
-		switch {
-		case o.Name == c.Name:
-			return api.Contact{}, fmt.Errorf("%w: you already have a contact named %q; pick another name", api.ErrContactExists, c.Name)
-		case o.PeerID == c.PeerID:
+// conn is the connection to the contact named name, if any.
+func (f *fakeSvc) conn(name string) (api.ContactStatus, bool) {
+	for _, c := range f.conns {
+		if c.Name == name && c.Online {
+			return c, true
+		}
+	}
+	return api.ContactStatus{}, false
+}
+
+// apiContact is f.contacts[i] as the API shows it.
+func (f *fakeSvc) apiContact(i int) api.Contact {
+	c := f.contacts[i]
+	c.Addrs = slices.Clone(c.Addrs)
+	if c.Addrs == nil {
+		c.Addrs = []string{}
+	}
+	_, c.Online = f.conn(c.Name)
+	c.Queued = f.outbox[c.Name]
+	return c
+}
+
+// The node's rules for a contact: its name (validName), its peer
+// (parsePeer, checkPeerKey).
+
+const maxNameLen = 64
+
+func validName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: a contact needs a name", api.ErrInvalid)
+	case len(name) > maxNameLen:
+		return fmt.Errorf("%w: name longer than %d bytes", api.ErrInvalid, maxNameLen)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%w: a name must be UTF-8 text", api.ErrInvalid)
+	case name == api.FromMe:
+		return fmt.Errorf("%w: \"me\" stands for you in history; pick another name", api.ErrInvalid)
+	case strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || r == '/' }):
+		return fmt.Errorf("%w: names cannot contain control characters or '/'", api.ErrInvalid)
+	}
+	return nil
+}
+
+func parsePeer(s string, addrStrs []string) (peer.ID, []string, error) {
+	var addrs []string
+	p, err := peer.Decode(s)
+	if err != nil {
+		info, aerr := peer.AddrInfoFromString(s)
+		if aerr != nil {
+			return "", nil, fmt.Errorf("%w: %q is neither a peer ID nor an address ending in /p2p/PEERID", api.ErrInvalid, s)
+		}
+		p = info.ID
+		for _, a := range info.Addrs {
+			addrs = append(addrs, a.String())
+		}
+	}
+	for _, as := range addrStrs {
+		a, err := ma.NewMultiaddr(as)
+		if err != nil {
+			return "", nil, fmt.Errorf("%w: bad address %q: %v", api.ErrInvalid, as, err)
+		}
+		transport, id := peer.SplitAddr(a)
+		if id != "" && id != p {
+			return "", nil, fmt.Errorf("%w: address %q belongs to another peer (%s)", api.ErrInvalid, as, id)
+		}
+		if transport == nil {
+			return "", nil, fmt.Errorf("%w: address %q has no transport part", api.ErrInvalid, as)
+		}
+		addrs = append(addrs, transport.String())
+	}
+	return p, addrs, nil
+}
+
+func (f *fakeSvc) checkPeerKey(p peer.ID) error {
+	pub, err := p.ExtractPublicKey()
+	if err != nil || pub.Type() != crypto.Ed25519 {
+		return fmt.Errorf("%w: %s is not a hiso peer ID (hiso peers use Ed25519 keys)", api.ErrInvalid, p)
+	}
+	if _, err := identity.DeriveRendezvous(f.key, pub); err != nil {
+		return fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	return nil
+}
+
+// addContact is the node's AddContact, without recording the call.
+func (f *fakeSvc) addContact(req api.AddContact) (api.Contact, error) {
+	name := strings.TrimSpace(req.Name)
+	if err := validName(name); err != nil {
+		return api.Contact{}, err
+	}
+	p, addrs, err := parsePeer(req.PeerID, req.Addrs)
+	if err != nil {
+		return api.Contact{}, err
+	}
+	if p == f.me() {
+		return api.Contact{}, fmt.Errorf("%w: that is this device's own peer ID", api.ErrInvalid)
+	}
+	if err := f.checkPeerKey(p); err != nil {
+		return api.Contact{}, err
+	}
+	for _, o := range f.contacts { // the peer first, as the store checks
+		if o.PeerID == p.String() {
 			return api.Contact{}, fmt.Errorf("%w: this peer is already your contact %q", api.ErrContactExists, o.Name)
 		}
 	}
-	c.AddedAt = f.now()
-	f.contacts = append(f.contacts, c)
-	return c, nil
+	if f.contactAt(name) >= 0 {
+		return api.Contact{}, fmt.Errorf("%w: you already have a contact named %q; pick another name", api.ErrContactExists, name)
+	}
+	if addrs == nil {
+		addrs = []string{}
+	}
+	f.contacts = append(f.contacts, api.Contact{Name: name, PeerID: p.String(), Addrs: addrs,
+		AddedAt: f.now().Truncate(time.Millisecond)})
+	return f.apiContact(len(f.contacts) - 1), nil
 }
 
-// line is a system line recorded in a conversation.
-func (f *fakeSvc) line(name, from string, kind api.Kind, data string) api.Message {
-	f.nextID++
-	now := f.now()
-	return api.Message{ID: fmt.Sprintf("sys%d", f.nextID), Contact: name, From: from, Kind: kind, Data: data,
+// addContactUnique adds p under name, or "name (2)" and so on if the name
+// is taken (the node's addContactUnique).
+func (f *fakeSvc) addContactUnique(name string, p string) (api.Contact, error) {
+	base := strings.TrimSpace(name)
+	if validName(base) != nil {
+		base = "contact"
+	}
+	for i := 1; i < 100; i++ {
+		try := base
+		if i > 1 {
+			try = fmt.Sprintf("%s (%d)", base, i)
+		}
+		c, err := f.addContact(api.AddContact{Name: try, PeerID: p})
+		if errors.Is(err, api.ErrContactExists) {
+			if slices.ContainsFunc(f.contacts, func(c api.Contact) bool { return c.PeerID == p }) {
+				return api.Contact{}, err
+			}
+			continue
+		}
+		return c, err
+	}
+	return api.Contact{}, fmt.Errorf("%w: no free name for %q", api.ErrContactExists, base)
+}
+
+// newID is a fresh random message id, as the store makes them.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// store appends x to the conversation of name and numbers it in the
+// order of everything stored.
+func (f *fakeSvc) store(name string, x api.Message) {
+	f.stored++
+	f.local[x.ID] = f.stored
+	f.hist[name] = append(f.hist[name], x)
+}
+
+// allocSeq allocates n outgoing sequence numbers of a conversation and
+// returns the first.
+func (f *fakeSvc) allocSeq(name string, n int) uint64 {
+	first := f.seqs[name] + 1
+	f.seqs[name] += uint64(n)
+	return first
+}
+
+// line stores a system line from us, with seq (0: none).
+func (f *fakeSvc) line(name string, seq uint64, kind api.Kind, data string) api.Message {
+	now := f.now().Truncate(time.Millisecond)
+	x := api.Message{ID: newID(), Contact: name, From: api.FromMe, Kind: kind, Data: data, Seq: seq,
 		State: api.StateDelivered, SentAt: now, ReceivedAt: now}
+	f.store(name, x)
+	return x
+}
+
+// queueIDEvents queues the events naming n ids (receipts, deletions), at
+// most protocol.MaxAckIDs each, and returns the first one's seq.
+func (f *fakeSvc) queueIDEvents(name string, n int) uint64 {
+	k := (n + protocol.MaxAckIDs - 1) / protocol.MaxAckIDs
+	f.outbox[name] += k
+	return f.allocSeq(name, k)
+}
+
+// isQueuedText says whether x waits in the outbox as a text.
+func isQueuedText(x api.Message) bool {
+	return x.From == api.FromMe && isText(x) && x.State == api.StateQueued
 }
 
 func (f *fakeSvc) Identity(context.Context) (api.Identity, error) {
-	return api.Identity{PeerID: myPeer}, nil
+	return api.Identity{PeerID: f.me().String(), Addrs: []string{}}, nil
 }
 
 func (f *fakeSvc) Status(context.Context) (api.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.status, nil
+	st := f.status
+	st.PeerID = f.me().String()
+	st.Listening, st.Relays = slices.Clone(st.Listening), slices.Clone(st.Relays)
+	st.Contacts = []api.ContactStatus{}
+	for _, c := range f.contacts {
+		cs, _ := f.conn(c.Name)
+		cs.Name, cs.PeerID, cs.Queued = c.Name, c.PeerID, f.outbox[c.Name]
+		st.Contacts = append(st.Contacts, cs)
+	}
+	return st, nil
 }
 
-func (f *fakeSvc) Events(context.Context) (<-chan api.Event, error) {
+func (f *fakeSvc) Events(ctx context.Context) (<-chan api.Event, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.eventsCalls++
-	return f.events, nil
+	ch := make(chan api.Event, subscriberBuffer)
+	f.subs[ch] = struct{}{}
+	context.AfterFunc(ctx, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if _, ok := f.subs[ch]; ok {
+			delete(f.subs, ch)
+			close(ch)
+		}
+	})
+	return ch, nil
 }
 
 func (f *fakeSvc) AddContact(_ context.Context, req api.AddContact) (api.Contact, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.adds = append(f.adds, req)
-	switch {
-	case req.Name == "":
-		return api.Contact{}, fmt.Errorf("%w: a contact needs a name", api.ErrInvalid)
-	case req.Name == api.FromMe:
-		return api.Contact{}, fmt.Errorf("%w: %q stands for you in history; pick another name", api.ErrInvalid, api.FromMe)
-	case req.PeerID == "":
-		return api.Contact{}, fmt.Errorf("%w: a contact needs a peer ID", api.ErrInvalid)
-	case req.PeerID == myPeer:
-		return api.Contact{}, fmt.Errorf("%w: that is this device's own peer ID", api.ErrInvalid)
-	}
-	return f.addNew(api.Contact{Name: req.Name, PeerID: req.PeerID, Addrs: req.Addrs})
+	return f.addContact(req)
 }
 
 func (f *fakeSvc) Contacts(context.Context) ([]api.Contact, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]api.Contact(nil), f.contacts...), nil
+	out := make([]api.Contact, len(f.contacts))
+	for i := range f.contacts {
+		out[i] = f.apiContact(i)
+	}
+	return out, nil
 }
 
 func (f *fakeSvc) Invite(_ context.Context, req api.NewInvite) (api.Invite, error) {
@@ -168,11 +460,17 @@ func (f *fakeSvc) Invite(_ context.Context, req api.NewInvite) (api.Invite, erro
 	if ttl < time.Minute || ttl > 30*24*time.Hour {
 		return api.Invite{}, fmt.Errorf("%w: an invite lasts from 1 minute to 30 days", api.ErrInvalid)
 	}
-	return api.Invite{Link: testLink, Name: req.Name, Expires: f.now().Add(ttl)}, nil
+	inv, err := identity.NewInvite(f.me(), nil, req.Name, ttl, f.now())
+	if err != nil {
+		return api.Invite{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	out := api.Invite{Link: inv.String(), Name: inv.Name, Expires: inv.Expires}
+	f.links = append(f.links, out)
+	return out, nil
 }
 
-// AddByInvite adds carol's peer under the name asked for ("dave", the
-// name the fake's links carry, by default).
+// AddByInvite adds the inviter as a contact. The contact request the node
+// would then send is not modelled: nothing is ever delivered.
 func (f *fakeSvc) AddByInvite(_ context.Context, req api.AddByInvite) (api.Contact, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -180,16 +478,30 @@ func (f *fakeSvc) AddByInvite(_ context.Context, req api.AddByInvite) (api.Conta
 	if f.failWith != nil {
 		return api.Contact{}, f.failWith
 	}
-	if !strings.HasPrefix(strings.ToLower(req.Link), "hiso:") {
-		return api.Contact{}, fmt.Errorf("%w: %q is not an invite link", api.ErrInvalid, req.Link)
+	inv, err := identity.ParseInvite(req.Link)
+	if err != nil {
+		return api.Contact{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	if inv.Peer == f.me() {
+		return api.Contact{}, fmt.Errorf("%w: that is your own invite", api.ErrInvalid)
 	}
 	name := req.Name
 	if name == "" {
-		name = "dave"
+		name = inv.Name
 	}
-	// Every link of the fake is from the same peer: a second one adds it
-	// again under its new name, as if each link were someone else's.
-	return f.addNew(api.Contact{Name: name, PeerID: fmt.Sprintf("%s%d", carolPeer, len(f.addLinks))})
+	addrs := make([]string, len(inv.Addrs))
+	for i, a := range inv.Addrs {
+		addrs[i] = a.String()
+	}
+	myName := req.MyName
+	if myName == "" {
+		me := f.me().String()
+		myName = "hiso " + me[len(me)-6:]
+	}
+	if err := (&protocol.Request{Name: myName, Greeting: req.Greeting}).Validate(); err != nil {
+		return api.Contact{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	return f.addContact(api.AddContact{Name: name, PeerID: inv.Peer.String(), Addrs: addrs})
 }
 
 func (f *fakeSvc) Requests(context.Context) ([]api.Request, error) {
@@ -198,28 +510,33 @@ func (f *fakeSvc) Requests(context.Context) ([]api.Request, error) {
 	if f.failWith != nil {
 		return nil, f.failWith
 	}
-	return append([]api.Request(nil), f.requests...), nil
+	return append([]api.Request{}, f.requests...), nil
 }
 
-// findRequest is the request from who (a name or a peer ID).
+// findRequest is the index of the request from who: its peer ID, or a
+// name only one request has.
 func (f *fakeSvc) findRequest(who string) (int, error) {
+	if i := slices.IndexFunc(f.requests, func(r api.Request) bool { return r.PeerID == who }); i >= 0 {
+		return i, nil
+	}
+	found := -1
 	for i, r := range f.requests {
-		if r.PeerID == who || r.Name == who {
-			return i, nil
+		if r.Name == who {
+			if found >= 0 {
+				return -1, fmt.Errorf("%w: several requests are named %q: use the peer ID", api.ErrInvalid, who)
+			}
+			found = i
 		}
 	}
-	return -1, fmt.Errorf("%w: no request from %q (see `hiso requests`)", api.ErrNoSuchContact, who)
+	if found < 0 {
+		return -1, fmt.Errorf("%w: no request from %q (see `hiso requests`)", api.ErrNoSuchContact, who)
+	}
+	return found, nil
 }
 
-// takeRequest removes and returns the request from who.
-func (f *fakeSvc) takeRequest(who string) (api.Request, error) {
-	i, err := f.findRequest(who)
-	if err != nil {
-		return api.Request{}, err
-	}
-	r := f.requests[i]
-	f.requests = append(f.requests[:i:i], f.requests[i+1:]...)
-	return r, nil
+// dropRequest forgets the request from peer p, if any.
+func (f *fakeSvc) dropRequest(p string) {
+	f.requests = slices.DeleteFunc(f.requests, func(r api.Request) bool { return r.PeerID == p })
 }
 
 func (f *fakeSvc) Accept(_ context.Context, who string, d api.Decide) (api.Contact, error) {
@@ -235,11 +552,11 @@ func (f *fakeSvc) Accept(_ context.Context, who string, d api.Decide) (api.Conta
 	if name == "" {
 		name = r.Name
 	}
-	c, err := f.addNew(api.Contact{Name: name, PeerID: r.PeerID})
+	c, err := f.addContactUnique(name, r.PeerID)
 	if err != nil {
 		return api.Contact{}, err
 	}
-	_, _ = f.takeRequest(who)
+	f.dropRequest(r.PeerID)
 	return c, nil
 }
 
@@ -247,12 +564,16 @@ func (f *fakeSvc) Decline(_ context.Context, who string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.declines = append(f.declines, who)
-	_, err := f.takeRequest(who)
-	return err
+	i, err := f.findRequest(who)
+	if err != nil {
+		return err
+	}
+	f.dropRequest(f.requests[i].PeerID)
+	return nil
 }
 
 // Block takes a contact's name, a requester's name or peer ID, or any
-// peer ID (one that starts like a libp2p Ed25519 key).
+// peer ID.
 func (f *fakeSvc) Block(_ context.Context, who string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -260,11 +581,46 @@ func (f *fakeSvc) Block(_ context.Context, who string) error {
 	if f.failWith != nil {
 		return f.failWith
 	}
-	_, reqErr := f.takeRequest(who)
-	if reqErr != nil && f.contactAt(who) < 0 && !strings.HasPrefix(who, "12D3KooW") {
-		return fmt.Errorf("%w: no contact, request or peer ID %q", api.ErrNoSuchContact, who)
+	ci := f.contactAt(who)
+	ri, reqErr := f.findRequest(who)
+	if ci >= 0 && reqErr == nil && f.requests[ri].PeerID != f.contacts[ci].PeerID {
+		return fmt.Errorf("%w: %q is both a contact and a request: block by peer ID (request from %s)",
+			api.ErrInvalid, who, f.requests[ri].PeerID)
 	}
+	var p string
+	switch {
+	case ci >= 0:
+		p = f.contacts[ci].PeerID
+	case reqErr == nil:
+		p = f.requests[ri].PeerID
+	default:
+		id, err := peer.Decode(who)
+		if err != nil {
+			return fmt.Errorf("%w: no contact, request or peer ID %q", api.ErrNoSuchContact, who)
+		}
+		p = id.String()
+	}
+	f.blocked[p] = true
+	f.dropRequest(p)
 	return nil
+}
+
+// safety is the safety number with f.contacts[i].
+func (f *fakeSvc) safety(i int) (api.Safety, error) {
+	c := f.contacts[i]
+	p, err := peer.Decode(c.PeerID)
+	if err != nil {
+		return api.Safety{}, err
+	}
+	pub, err := p.ExtractPublicKey()
+	if err != nil {
+		return api.Safety{}, err
+	}
+	sn, err := identity.ComputeSafetyNumber(f.key.GetPublic(), pub)
+	if err != nil {
+		return api.Safety{}, err
+	}
+	return api.Safety{Contact: c.Name, Number: sn.String(), Verified: c.Verified}, nil
 }
 
 func (f *fakeSvc) Safety(_ context.Context, name string) (api.Safety, error) {
@@ -277,9 +633,10 @@ func (f *fakeSvc) Safety(_ context.Context, name string) (api.Safety, error) {
 	if f.failWith != nil {
 		return api.Safety{}, f.failWith
 	}
-	return api.Safety{Contact: name, Number: testSafety, Verified: f.contacts[i].Verified}, nil
+	return f.safety(i)
 }
 
+// Verify marks the contact verified; the first time, that adds a line.
 func (f *fakeSvc) Verify(_ context.Context, name string) (api.Safety, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -288,9 +645,16 @@ func (f *fakeSvc) Verify(_ context.Context, name string) (api.Safety, error) {
 	if err != nil {
 		return api.Safety{}, err
 	}
-	f.contacts[i].Verified = true
-	f.hist[name] = append(f.hist[name], f.line(name, api.FromMe, api.KindVerified, ""))
-	return api.Safety{Contact: name, Number: testSafety, Verified: true}, nil
+	s, err := f.safety(i)
+	if err != nil {
+		return s, err
+	}
+	if !f.contacts[i].Verified {
+		f.contacts[i].Verified = true
+		f.line(name, 0, api.KindVerified, "")
+	}
+	s.Verified = true
+	return s, nil
 }
 
 func (f *fakeSvc) Send(_ context.Context, req api.Send) ([]api.Message, error) {
@@ -309,38 +673,56 @@ func (f *fakeSvc) Send(_ context.Context, req api.Send) ([]api.Message, error) {
 			return nil, fmt.Errorf("%w: message %d: %v", api.ErrInvalid, i+1, err)
 		}
 	}
+	var replyTo string
 	if req.ReplyTo != "" {
 		if len(req.Texts) != 1 {
 			return nil, fmt.Errorf("%w: a reply is one message, not %d", api.ErrInvalid, len(req.Texts))
 		}
-		if !f.has(req.To, req.ReplyTo) {
-			return nil, fmt.Errorf("%w: no message %q in the conversation with %s to reply to", api.ErrInvalid, req.ReplyTo, req.To)
+		if replyTo, err = f.resolveID(req.To, req.ReplyTo); err != nil {
+			return nil, err
 		}
 	}
 	if f.sendErr != nil {
 		return nil, f.sendErr
 	}
-	now := f.now()
-	var out []api.Message
-	for _, t := range req.Texts {
-		f.nextID++
-		x := api.Message{ID: fmt.Sprintf("sent%d", f.nextID), Contact: req.To, From: api.FromMe, Text: t,
-			Kind: api.KindText, State: api.StateQueued, SentAt: now, ReceivedAt: now, ReplyTo: req.ReplyTo,
+	now := f.now().Truncate(time.Millisecond)
+	first := f.allocSeq(req.To, len(req.Texts))
+	out := make([]api.Message, len(req.Texts))
+	for i, t := range req.Texts {
+		out[i] = api.Message{ID: newID(), Contact: req.To, From: api.FromMe, Text: t, Kind: api.KindText,
+			State: api.StateQueued, Seq: first + uint64(i), SentAt: now, ReceivedAt: now, ReplyTo: replyTo,
 			TimerSeconds: f.contacts[c].TimerSeconds}
-		f.hist[req.To] = append(f.hist[req.To], x)
-		out = append(out, x)
+		f.store(req.To, out[i])
+		f.outbox[req.To]++
+	}
+	for i := range out {
+		f.publishLocked(api.Event{Type: api.EventMessage, Contact: req.To, Message: &out[i]})
 	}
 	return out, nil
 }
 
-// has says whether the conversation with name holds a message with id.
-func (f *fakeSvc) has(name, id string) bool {
-	for _, x := range f.hist[name] {
-		if x.ID == id {
-			return true
+// resolveID finds the text of the conversation whose id starts with
+// prefix, hex in either case (the store's ResolveMessageID).
+func (f *fakeSvc) resolveID(name, prefix string) (string, error) {
+	p := strings.ToLower(prefix)
+	var found []string
+	if p != "" && len(p) <= 32 && strings.Trim(p, "0123456789abcdef") == "" {
+		for _, x := range f.hist[name] {
+			if isText(x) && strings.HasPrefix(x.ID, p) {
+				found = append(found, x.ID)
+			}
 		}
 	}
-	return false
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("%w: no message %q in the conversation with %s to reply to (ids are in `hiso history %s`)",
+			api.ErrInvalid, prefix, name, name)
+	case 1:
+		return found[0], nil
+	default:
+		return "", fmt.Errorf("%w: more than one message starts with %q: give more of its id (`hiso history %s --json`)",
+			api.ErrInvalid, prefix, name)
+	}
 }
 
 // History is the last limit messages (all for 0), oldest first.
@@ -354,10 +736,11 @@ func (f *fakeSvc) History(_ context.Context, name string, limit int) ([]api.Mess
 	if limit > 0 && len(h) > limit {
 		h = h[len(h)-limit:]
 	}
-	return append([]api.Message(nil), h...), nil
+	return append([]api.Message{}, h...), nil
 }
 
-// Read marks the incoming messages read and starts their clocks.
+// Read marks the incoming texts read, starts their clocks and queues the
+// receipts.
 func (f *fakeSvc) Read(_ context.Context, name string) (api.Count, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -368,7 +751,7 @@ func (f *fakeSvc) Read(_ context.Context, name string) (api.Count, error) {
 	if f.failWith != nil {
 		return api.Count{}, f.failWith
 	}
-	now := f.now()
+	now := f.now().Truncate(time.Millisecond)
 	n := 0
 	for i, x := range f.hist[name] {
 		if x.From == api.FromMe || !isText(x) || x.ReadAt != nil {
@@ -382,6 +765,9 @@ func (f *fakeSvc) Read(_ context.Context, name string) (api.Count, error) {
 			f.hist[name][i].ExpiresAt = &e
 		}
 		n++
+	}
+	if n > 0 {
+		f.queueIDEvents(name, n)
 	}
 	return api.Count{Count: n}, nil
 }
@@ -404,11 +790,14 @@ func (f *fakeSvc) SetTimer(_ context.Context, name string, req api.SetTimer) (ap
 		return api.Message{}, f.failWith
 	}
 	f.contacts[i].TimerSeconds = req.Seconds
-	x := f.line(name, api.FromMe, api.KindTimer, strconv.FormatInt(req.Seconds, 10))
-	f.hist[name] = append(f.hist[name], x)
+	f.outbox[name]++
+	x := f.line(name, f.allocSeq(name, 1), api.KindTimer, strconv.FormatInt(req.Seconds, 10))
+	f.publishLocked(api.Event{Type: api.EventMessage, Contact: name, Message: &x})
 	return x, nil
 }
 
+// Delete deletes messages of the conversation (texts or lines, either
+// side's) and, if there were any, adds a line saying how many.
 func (f *fakeSvc) Delete(_ context.Context, name string, req api.DeleteMessages) (api.Count, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -419,24 +808,37 @@ func (f *fakeSvc) Delete(_ context.Context, name string, req api.DeleteMessages)
 	if len(req.IDs) == 0 || len(req.IDs) > protocol.MaxAckIDs {
 		return api.Count{}, fmt.Errorf("%w: name 1 to %d message ids", api.ErrInvalid, protocol.MaxAckIDs)
 	}
+	ids := make([]string, len(req.IDs))
+	for i, s := range req.IDs {
+		b, err := hex.DecodeString(s)
+		if err != nil || len(b) != 16 {
+			return api.Count{}, fmt.Errorf("%w: %q is not a message id (see `hiso history %s`)", api.ErrInvalid, s, name)
+		}
+		ids[i] = hex.EncodeToString(b)
+	}
 	if f.failWith != nil {
 		return api.Count{}, f.failWith
 	}
-	gone := map[string]bool{}
-	for _, id := range req.IDs {
-		gone[id] = true
-	}
-	var keep []api.Message
-	for _, x := range f.hist[name] {
-		if !gone[x.ID] {
-			keep = append(keep, x)
+	n := 0
+	f.hist[name] = slices.DeleteFunc(f.hist[name], func(x api.Message) bool {
+		if !slices.Contains(ids, x.ID) {
+			return false
 		}
+		if isQueuedText(x) {
+			f.outbox[name]--
+		}
+		n++
+		return true
+	})
+	if n > 0 {
+		f.line(name, f.queueIDEvents(name, n), api.KindDeleted, strconv.Itoa(n))
 	}
-	n := len(f.hist[name]) - len(keep)
-	f.hist[name] = append(keep, f.line(name, api.FromMe, api.KindDeleted, strconv.Itoa(n)))
+	f.publishLocked(api.Event{Type: api.EventDeleted, Contact: name, IDs: ids})
 	return api.Count{Count: n}, nil
 }
 
+// Clear deletes the whole conversation (queued texts leave the outbox
+// with it) and leaves a line saying so.
 func (f *fakeSvc) Clear(_ context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -447,10 +849,22 @@ func (f *fakeSvc) Clear(_ context.Context, name string) error {
 	if f.failWith != nil {
 		return f.failWith
 	}
-	f.hist[name] = []api.Message{f.line(name, api.FromMe, api.KindCleared, "")}
+	for _, x := range f.hist[name] {
+		if isQueuedText(x) {
+			f.outbox[name]--
+		}
+	}
+	f.hist[name] = nil
+	f.outbox[name]++
+	f.line(name, f.allocSeq(name, 1), api.KindCleared, "")
+	f.publishLocked(api.Event{Type: api.EventDeleted, Contact: name})
 	return nil
 }
 
+// Search finds texts in which every word of query occurs as a word or a
+// word's prefix, newest first (in the order they were stored; what a test
+// put into hist counts as stored before anything the fake stored, contact
+// by contact), leaving out what has expired.
 func (f *fakeSvc) Search(_ context.Context, name, query string, limit int) ([]api.Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -466,20 +880,74 @@ func (f *fakeSvc) Search(_ context.Context, name, query string, limit int) ([]ap
 	if f.failWith != nil {
 		return nil, f.failWith
 	}
-	var out []api.Message
+	now := f.now()
+	out := []api.Message{}
 	for _, c := range f.contacts {
 		if name != "" && c.Name != name {
 			continue
 		}
-		for _, x := range f.hist[c.Name] {
-			if isText(x) && strings.Contains(x.Text, query) && (limit <= 0 || len(out) < limit) {
+		h := f.hist[c.Name]
+		for i := len(h) - 1; i >= 0; i-- {
+			x := h[i]
+			if isText(x) && (x.ExpiresAt == nil || x.ExpiresAt.After(now)) && matches(x.Text, query) {
 				out = append(out, x)
 			}
 		}
 	}
+	slices.SortStableFunc(out, func(a, b api.Message) int { return -cmpUint(f.local[a.ID], f.local[b.ID]) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
 	return out, nil
 }
 
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// matches is the store's full-text match: each whitespace-separated word
+// of query is a phrase of tokens that must occur in text, its last token
+// as a prefix. Tokens are runs of letters and digits, case folded (the
+// store's unicode61 tokenizer also folds diacritics, which the fake does
+// not).
+func matches(text, query string) bool {
+	words := tokens(text)
+	qs := strings.Fields(strings.ReplaceAll(query, "\x00", " "))
+	if len(qs) == 0 {
+		return false // a query of blanks finds nothing, as in the store
+	}
+	for _, q := range qs {
+		phrase := tokens(q)
+		if len(phrase) == 0 || !containsPhrase(words, phrase) {
+			return false
+		}
+	}
+	return true
+}
+
+func containsPhrase(words, phrase []string) bool {
+	last := len(phrase) - 1
+	for i := 0; i+last < len(words); i++ {
+		if slices.Equal(words[i:i+last], phrase[:last]) && strings.HasPrefix(words[i+last], phrase[last]) {
+			return true
+		}
+	}
+	return false
+}
+
+func tokens(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Co, r)
+	})
+}
+
+// Typing to a contact sends nothing: the fake has no connection.
 func (f *fakeSvc) Typing(_ context.Context, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -13,12 +13,6 @@ import (
 	"github.com/hiso-chat/hiso/node/api"
 )
 
-const (
-	alicePeer = "12D3KooWAliceAliceAliceAliceAliceAliceAliceAliceAL1C"
-	bobPeer   = "12D3KooWBobBobBobBobBobBobBobBobBobBobBobBobBobB0B0"
-	myPeer    = "12D3KooWMeMeMeMeMeMeMeMeMeMeMeMeMeMeMeMeMeMeMeWXYZ"
-)
-
 // fixedNow is Monday 23 November 2026, 15:00 UTC.
 var fixedNow = time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 
@@ -203,7 +197,7 @@ func (h *harness) typeText(s string) {
 func (h *harness) emit(evs ...api.Event) {
 	h.t.Helper()
 	for _, ev := range evs {
-		h.f.events <- ev
+		h.f.publish(ev)
 	}
 	h.deliver()
 }

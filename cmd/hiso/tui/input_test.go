@@ -11,6 +11,7 @@ import (
 
 func TestSendShowsQueued(t *testing.T) {
 	f := newFake()
+	f.outbox["bob"] = 1 // and the text sent below makes 2
 	h := newHarness(t, f, Options{NoColor: true})
 	h.press("ctrl+n") // bob
 	h.typeText("hello")
@@ -30,7 +31,7 @@ func TestSendShowsQueued(t *testing.T) {
 	if l := strings.TrimRight(h.line("hello"), " "); !strings.HasSuffix(l, "◷") {
 		t.Errorf("sent message line = %q, want the queued mark", l)
 	}
-	h.mustShow("bob is offline: 2 messages queued") // the fake's Queued is 2; one in history
+	h.mustShow("bob is offline: 2 messages queued") // one waiting before, and this one
 	h.press("enter")                                // empty input: nothing is sent
 	if len(f.sends) != 1 {
 		t.Errorf("an empty input was sent: %+v", f.sends)
@@ -52,9 +53,10 @@ func TestSendErrorKeepsText(t *testing.T) {
 func TestAddCommand(t *testing.T) {
 	f := newFake()
 	h := newHarness(t, f, Options{NoColor: true})
-	h.typeText("/add carol 12D3KooWCarol /ip4/127.0.0.1/tcp/7003")
+	carol := testPeer("carol")
+	h.typeText("/add carol " + carol + " /ip4/127.0.0.1/tcp/7003")
 	h.press("enter")
-	want := []api.AddContact{{Name: "carol", PeerID: "12D3KooWCarol", Addrs: []string{"/ip4/127.0.0.1/tcp/7003"}}}
+	want := []api.AddContact{{Name: "carol", PeerID: carol, Addrs: []string{"/ip4/127.0.0.1/tcp/7003"}}}
 	if !reflect.DeepEqual(f.adds, want) {
 		t.Fatalf("adds = %+v, want %+v", f.adds, want)
 	}
@@ -189,9 +191,10 @@ func TestViewCursorOnInput(t *testing.T) {
 // to make one, and the line comes back to be fixed.
 func TestReplyToSelected(t *testing.T) {
 	f := newFake()
+	m1, m2 := testID("m1"), testID("m2")
 	f.hist["alice"] = []api.Message{
-		msgAt("m1", "alice", "alice", "lunch tomorrow?", api.StateDelivered, fixedNow),
-		msgAt("m2", "alice", "alice", "or friday", api.StateDelivered, fixedNow),
+		msgAt(m1, "alice", "alice", "lunch tomorrow?", api.StateDelivered, fixedNow),
+		msgAt(m2, "alice", "alice", "or friday", api.StateDelivered, fixedNow),
 	}
 	h := newHarness(t, f, Options{NoColor: true})
 	h.typeText("/reply sure")
@@ -204,7 +207,7 @@ func TestReplyToSelected(t *testing.T) {
 	h.press("tab", "tab", "k", "k") // the conversation; the older message
 	h.typeText("/reply  sure, at noon")
 	h.press("enter")
-	if len(f.sends) != 1 || f.sends[0].ReplyTo != "m1" || f.sends[0].Texts[0] != "sure, at noon" {
+	if len(f.sends) != 1 || f.sends[0].ReplyTo != m1 || f.sends[0].Texts[0] != "sure, at noon" {
 		t.Fatalf("sends = %+v, want one reply to m1", f.sends)
 	}
 	h.mustShow("↱ alice: lunch tomorrow?", "sure, at noon")

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -27,6 +29,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	case "ctrl+p":
 		return m.moveContact(-1)
 	case "tab":
+		if m.focus == focusInput && strings.HasPrefix(m.input.Value(), "/file ") {
+			return m.completePath()
+		}
 		return m.setFocus((m.focus + 1) % 3)
 	case "shift+tab":
 		return m.setFocus((m.focus + 2) % 3)

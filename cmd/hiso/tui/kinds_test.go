@@ -27,7 +27,7 @@ func TestConnectionKinds(t *testing.T) {
 	}
 
 	// bob comes online over a relay: the event asks for the status at once.
-	f.status.Contacts = append(f.status.Contacts, api.ContactStatus{Name: "bob", Online: true, Kind: api.ConnRelayed})
+	f.conns = append(f.conns, api.ContactStatus{Name: "bob", Online: true, Kind: api.ConnRelayed})
 	h.emit(api.Event{Type: api.EventOnline, Contact: "bob"})
 	if l := h.contactRow("bob"); !strings.Contains(l, "● bob ⇢") {
 		t.Errorf("bob (relayed) row = %q", l)
@@ -38,7 +38,7 @@ func TestConnectionKinds(t *testing.T) {
 	if h.pending(isStatusPoll) != 1 {
 		t.Fatalf("%d status polls scheduled, want 1", h.pending(isStatusPoll))
 	}
-	f.status.Contacts[0].Kind, f.status.Contacts[1].Kind = api.ConnLAN, api.ConnDirect
+	f.conns[0].Kind, f.conns[1].Kind = api.ConnLAN, api.ConnDirect
 	h.fire(isStatusPoll)
 	if h.pending(isStatusPoll) != 1 {
 		t.Fatalf("the poll did not schedule the next one")
@@ -57,7 +57,7 @@ func TestConnectionKinds(t *testing.T) {
 		t.Errorf("alice (offline) row = %q", l)
 	}
 	// An unknown kind shows no mark.
-	f.status.Contacts[1].Kind = api.ConnKind("carrier-pigeon") // not one of api's
+	f.conns[1].Kind = api.ConnKind("carrier-pigeon") // not one of api's
 	h.fire(isStatusPoll)
 	if l := h.contactRow("bob"); !strings.HasPrefix(strings.TrimSpace(ansi.Strip(l)), "● bob") || strings.ContainsAny(l, "⇄↝⇢⌂") {
 		t.Errorf("bob (unknown kind) row = %q", l)

@@ -48,6 +48,8 @@ type Model struct {
 	svc api.Service
 	st  styles
 
+	openDir string // where /open put its private copies (removed by Cleanup)
+
 	width, height int
 	focus         focusArea
 	input         textarea.Model
@@ -221,6 +223,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onTimerSet(msg)
 	case deletedMsg:
 		return m.onDeleteDone(msg)
+	case fileSentMsg:
+		return m.onFileSent(msg)
+	case fileSavedMsg:
+		return m.onFileSaved(msg)
+	case fileOpenedMsg:
+		return m.onFileOpened(msg)
 	case clearedMsg:
 		return m.onCleared(msg)
 	case searchMsg:

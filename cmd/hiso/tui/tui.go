@@ -75,6 +75,7 @@ func Run(ctx context.Context, svc api.Service, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m := NewModel(ctx, svc, opts)
+	defer m.Cleanup()
 	// The size is what a non-terminal output gets; a terminal reports its own.
 	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithWindowSize(defaultW, defaultH)}
 	if opts.Input != nil {

@@ -37,12 +37,13 @@ func TestContactsShown(t *testing.T) {
 	}
 	scr := strings.Split(h.screen(), "\n")
 	status := scr[len(scr)-1]
-	for _, want := range []string{"12D3Ko…WXYZ", "daemon", "1/2 online"} {
+	me := testPeer("me")
+	for _, want := range []string{me[:6] + "…" + me[len(me)-4:], "daemon", "1/2 online"} {
 		if !strings.Contains(status, want) {
 			t.Errorf("status bar %q lacks %q", status, want)
 		}
 	}
-	h.mustNotShow(myPeer) // only the short form outside the welcome screen
+	h.mustNotShow(me) // only the short form outside the welcome screen
 }
 
 func TestSelectContactShowsHistory(t *testing.T) {
@@ -110,11 +111,11 @@ func TestFits(t *testing.T) {
 	f := newFake()
 	long := strings.Repeat("a fairly long sentence that has to wrap ", 12)
 	for i := range 40 {
-		f.contacts = append(f.contacts, api.Contact{Name: fmt.Sprintf("contact-with-a-long-name-%d", i), PeerID: bobPeer,
+		f.contacts = append(f.contacts, api.Contact{Name: fmt.Sprintf("contact-with-a-long-name-%d", i), PeerID: testPeer(fmt.Sprint("contact ", i)),
 			Verified: i%2 == 0, TimerSeconds: int64(i % 3)})
 	}
 	f.contacts[0].Verified, f.contacts[0].TimerSeconds = true, 604800
-	f.requests = []api.Request{carolRequest(), {PeerID: bobPeer, Name: "a-request-with-a-very-long-name", Greeting: long}}
+	f.requests = []api.Request{carolRequest(), {PeerID: testPeer("long request"), Name: "a-request-with-a-very-long-name", Greeting: long}}
 	exp := fixedNow.Add(90 * time.Second)
 	burning := msgAt("4", "alice", "alice", long, api.StateRead, fixedNow)
 	burning.ExpiresAt, burning.ReplyTo = &exp, "1"
@@ -237,7 +238,7 @@ func TestNoContactsWelcome(t *testing.T) {
 	f := newFake()
 	f.contacts = nil
 	h := newHarness(t, f, Options{NoColor: true})
-	h.mustShow("Welcome to hiso", myPeer, "/add NAME PEERID", "0/0 online")
+	h.mustShow("Welcome to hiso", testPeer("me"), "/add NAME PEERID", "0/0 online")
 	h.typeText("hello")
 	h.press("enter")
 	h.mustShow("add a contact first")

@@ -72,6 +72,10 @@ var behaviours = []struct {
 	{"EventsEndWithContext", testEventsEnd},
 	{"TypingNotConnected", testTyping},
 	{"UnknownContact", testUnknownContact},
+	{"SendFile", testSendFile},
+	{"SendFileInvalid", testSendFileInvalid},
+	{"SaveFile", testSaveFile},
+	{"AcceptFileUnknown", testAcceptFileUnknown},
 	{"MailboxNone", testMailboxNone},
 }
 

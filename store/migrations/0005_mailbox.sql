@@ -1,4 +1,4 @@
--- 0004: prekeys, what contacts announced to us (their prekey, their
+-- 0005: prekeys, what contacts announced to us (their prekey, their
 -- mailbox), the mailbox this device owns and the capabilities it minted,
 -- envelopes we left in contacts' mailboxes; and, on a device that serves
 -- as a mailbox (hiso daemon --mailbox), its owner, pairing tokens,
