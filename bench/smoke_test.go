@@ -17,6 +17,8 @@ func TestSmoke(t *testing.T) {
 	t.Run("throughput/libp2p", func(t *testing.T) { throughputLibp2p(smoke(t, 1), 2, 2*ackEvery, false) })
 	t.Run("throughput/libp2p-durable", func(t *testing.T) { throughputLibp2p(smoke(t, 1), 2, 2*ackEvery, true) })
 	t.Run("throughput/hiso", func(t *testing.T) { throughputHiso(smoke(t, 1), 2, 2*sendBatch) })
+	t.Run("drain/libp2p-durable", func(t *testing.T) { drainLibp2p(smoke(t, 1), 20) })
+	t.Run("drain/hiso", func(t *testing.T) { drainHiso(smoke(t, 1), 20) })
 	t.Run("coldstart/libp2p", func(t *testing.T) { coldStartLibp2p(smoke(t, 1)) })
 	t.Run("coldstart/hiso", func(t *testing.T) { coldStartHiso(smoke(t, 1)) })
 	t.Run("history", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
 	"github.com/hiso-chat/hiso/store"
@@ -36,6 +37,14 @@ func envelopeOf(ev store.OutEvent) (protocol.Envelope, error) {
 		env.Body = &protocol.Clear{}
 	case store.EventSetTimer:
 		env.Body = &protocol.SetTimer{Timer: ev.Timer}
+	case store.EventPrekey:
+		env.Body = &protocol.Prekey{Signed: ev.Data}
+	case store.EventMailboxGrant:
+		g, err := decodeGrant(ev.Data)
+		if err != nil {
+			return env, fmt.Errorf("outbox event %s: %w", ev.ID, err)
+		}
+		env.Body = g
 	default:
 		return env, fmt.Errorf("outbox event %s of unknown kind %v", ev.ID, ev.Kind)
 	}
@@ -72,6 +81,18 @@ func incoming(c contact, env *protocol.Envelope, now time.Time) (store.InEvent, 
 		ev.Kind = store.EventClear
 	case *protocol.SetTimer:
 		ev.Kind, ev.Timer = store.EventSetTimer, b.Timer
+	case *protocol.Prekey:
+		// Only a prekey the contact's identity key signed is kept.
+		if _, err := identity.VerifyPrekey(b.Signed, c.peer); err != nil {
+			return store.InEvent{}, fmt.Errorf("%w: %v", protocol.ErrMalformed, err)
+		}
+		ev.Kind, ev.Data = store.EventPrekey, b.Signed
+	case *protocol.MailboxGrant:
+		data, err := encodeGrant(b)
+		if err != nil {
+			return store.InEvent{}, fmt.Errorf("%w: %v", protocol.ErrMalformed, err)
+		}
+		ev.Kind, ev.Data = store.EventMailboxGrant, data
 	default:
 		return store.InEvent{}, errUnexpectedFrame
 	}
@@ -89,7 +110,8 @@ func storeIDs(ids []protocol.MessageID) []store.MessageID {
 // apiStates and apiKinds map what the store keeps to what the API says.
 var (
 	apiStates = map[store.State]api.State{store.Queued: api.StateQueued, store.Sent: api.StateSent,
-		store.Delivered: api.StateDelivered, store.Read: api.StateRead, store.Failed: api.StateFailed}
+		store.Delivered: api.StateDelivered, store.Read: api.StateRead, store.Failed: api.StateFailed,
+		store.InMailbox: api.StateMailbox}
 	apiKinds = map[store.Kind]api.Kind{store.KindText: api.KindText, store.KindTimerSet: api.KindTimer,
 		store.KindDeleted: api.KindDeleted, store.KindCleared: api.KindCleared, store.KindVerified: api.KindVerified}
 	apiFileStates = map[store.FileState]api.FileState{store.FileOffered: api.FileOffered,

@@ -62,6 +62,9 @@ type deliveryModel interface {
 	openChat(ctx context.Context, c contact) (network.Stream, error)
 	// publishState tells front ends that m is now in state st.
 	publishState(c contact, m store.Message, st store.State)
+	// leaveInMailbox seals what c has not yet been left in its mailbox
+	// and leaves it there (0 and nil when c has no mailbox).
+	leaveInMailbox(ctx context.Context, c contact) (int, error)
 }
 
 type worker struct {
@@ -213,6 +216,15 @@ func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
 		}
 		if byTimer || failures == 0 {
 			failures++
+		}
+		if errors.Is(err, errOffline) {
+			if k, err := d.model.leaveInMailbox(ctx, c); err != nil {
+				d.log.Info("a contact is offline and its mailbox did not take the messages: they stay queued here", "err", err)
+				d.log.Debug("mailbox upload failed", "peer", c.peer)
+			} else if k > 0 {
+				d.log.Info(fmt.Sprintf("a contact is offline: left %d messages in its mailbox; they stay queued here until its device confirms them", k))
+				d.log.Debug("left messages in a mailbox", "peer", c.peer, "count", k)
+			}
 		}
 		wait := backoff(d.retryMin, d.retryMax, failures)
 		queued, _ := d.store.PendingCount(ctx, contactID)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/hiso-chat/hiso/identity"
@@ -24,7 +25,7 @@ func chatStreams(a, b *testNode) int {
 	n := 0
 	for _, c := range a.Host().Network().ConnsToPeer(b.PeerID()) {
 		for _, s := range c.GetStreams() {
-			if s.Protocol() == protocol.ChatID {
+			if s.Protocol() == protocol.ChatID && s.Stat().Direction == network.DirOutbound {
 				n++
 			}
 		}

@@ -277,6 +277,7 @@ func (n *Node) resourceManager() network.ResourceManager {
 		ProtocolPeer: map[protocol.ID]rcmgr.ResourceLimits{
 			hproto.ChatID:    {StreamsInbound: 8, StreamsOutbound: 8, Streams: 16},
 			hproto.RequestID: {StreamsInbound: 2, StreamsOutbound: 2, Streams: 4},
+			hproto.MailboxID: {StreamsInbound: 4, StreamsOutbound: 4, Streams: 8},
 		},
 	}
 	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(cfg.Build(scaled)),

@@ -37,7 +37,11 @@ type config struct {
 	// streamIdle bounds the wait for the next frame on a chat stream.
 	streamIdle time.Duration
 	owner      string
-	files      FileLimits
+	// The mailbox role (WithMailbox) and the owner's drain interval.
+	mailbox      bool
+	mailboxQuota store.MailboxQuota
+	mailboxPoll  time.Duration
+	files        FileLimits
 }
 
 // WithOwner names the process that owns the home, for status
@@ -80,8 +84,12 @@ type Node struct {
 	blocked *peerSet
 	net     *netStack // nil when offline; set before any goroutine starts
 
-	provideKick chan struct{}
-	expiryKick  chan struct{}
+	provideKick  chan struct{}
+	expiryKick   chan struct{}
+	announceKick chan struct{}
+	drainKick    chan struct{}
+	drainMu      sync.Mutex  // one drain of our mailbox at a time
+	drainStarted atomic.Bool // the drain loop runs
 
 	g    *group // the node's own loops and one-off tasks
 	ctx  context.Context
@@ -106,9 +114,10 @@ type netStack struct {
 	chat      *chatService
 	requests  *requestService
 	deliv     *delivery
-	files     *fileService // serves the files we sent
-	fetch     *fetcher     // pulls the files we received
-	transfers *transfers   // both ways, as they move
+	mailbox   *mailboxService // nil unless the node is a mailbox
+	files     *fileService    // serves the files we sent
+	fetch     *fetcher        // pulls the files we received
+	transfers *transfers      // both ways, as they move
 }
 
 // ErrOffline is what needs a network on a node opened without one.
@@ -148,6 +157,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	}
 	n := &Node{cfg: cfg, log: cfg.log, id: id, store: st, events: newBroker(), roster: r,
 		blocked: newPeerSet(), provideKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
+		announceKick: make(chan struct{}, 1), drainKick: make(chan struct{}, 1),
 		g: newGroup(context.Background())}
 	n.ctx = n.g.ctx
 	defer func() {
@@ -209,6 +219,13 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		}
 	}
 
+	// Prekeys before anything can drain a mailbox: a private half past
+	// its grace is destroyed first.
+	if _, _, err := n.rotatePrekeys(ctx); err != nil {
+		sub.Close()
+		return nil, fmt.Errorf("prekeys: %w", err)
+	}
+
 	// Then the services and loops, which cannot fail.
 	close(nt.ready)
 	for _, c := range n.roster.all() {
@@ -217,10 +234,17 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	nt.deliv = newDelivery(n.ctx, n, st, n.log, cfg.retryMin, cfg.retryMax)
 	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle)
 	nt.requests = newRequestService(n.ctx, nt.host, n, n.log)
+	if cfg.mailbox {
+		nt.mailbox = newMailboxService(n.ctx, nt.host, st, cfg.now, cfg.mailboxQuota, n.log)
+	}
 	nt.transfers = newTransfers()
 	nt.files = newFileService(n.ctx, nt.host, n, st, nt.transfers, n.log)
 	nt.fetch = newFetcher(n.ctx, n, st, nt.transfers, n.log, cfg.retryMin, cfg.retryMax)
 	n.g.Go(n.expiryLoop)
+	n.g.Go(n.announceLoop)
+	if _, err := st.GetMyMailbox(ctx); err == nil {
+		n.startDrain()
+	}
 	n.g.Go(func(ctx context.Context) { n.watchPeers(ctx, sub) })
 	if nt.dht != nil {
 		n.g.Go(n.provideLoop)
@@ -304,6 +328,9 @@ func (nt *netStack) services() []service {
 	}
 	if nt.requests != nil {
 		out = append(out, nt.requests)
+	}
+	if nt.mailbox != nil {
+		out = append(out, nt.mailbox)
 	}
 	if nt.deliv != nil {
 		out = append(out, nt.deliv)

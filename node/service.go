@@ -71,6 +71,7 @@ func (n *Node) AddContact(ctx context.Context, req api.AddContact) (api.Contact,
 		return api.Contact{}, err
 	}
 	n.roster.put(c)
+	n.kickAnnounce()
 	if _, err := n.network(); err == nil {
 		n.adopt(c)
 		n.goFunc(func(ctx context.Context) { _ = n.connect(ctx, c) })
@@ -171,6 +172,9 @@ func (n *Node) apiContact(ctx context.Context, sc store.Contact) (api.Contact, e
 		c.Addrs = []string{}
 	}
 	if rc, ok := n.roster.named(sc.Name); ok {
+		if _, has, err := n.contactMailbox(ctx, rc); err == nil {
+			c.Mailbox = has
+		}
 		if nt, err := n.network(); err == nil {
 			c.Online = isConnected(nt.host, rc.peer)
 		}

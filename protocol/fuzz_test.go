@@ -35,10 +35,14 @@ func loadVectors(t testing.TB) map[string][]byte {
 func TestVectors(t *testing.T) {
 	v := loadVectors(t)
 	want := map[string]*Envelope{
-		"text":  text("hello"),
-		"ack":   {Body: &Ack{IDs: []MessageID{id(1), id(2)}}},
-		"emoji": {ID: id(3), Seq: 3, SentAt: text("").SentAt, Body: &Text{Text: "ひそひそ 🤫"}},
-		"file":  {ID: id(4), Seq: 4, SentAt: text("").SentAt, Body: fileVector()},
+		"text":   text("hello"),
+		"ack":    {Body: &Ack{IDs: []MessageID{id(1), id(2)}}},
+		"emoji":  {ID: id(3), Seq: 3, SentAt: text("").SentAt, Body: &Text{Text: "ひそひそ 🤫"}},
+		"prekey": {ID: id(4), Seq: 4, SentAt: text("").SentAt, Body: &Prekey{Signed: []byte{1, 2, 3, 4}}},
+		"mailbox_grant": {ID: id(5), Seq: 5, SentAt: text("").SentAt, Body: &MailboxGrant{
+			Peer: []byte{0, 36, 8, 1}, Addrs: [][]byte{{4, 127, 0, 0, 1, 6, 0x10, 0x92}}, Capability: [32]byte{7, 7, 7}}},
+		"mailbox_withdrawn": {ID: id(6), Seq: 6, SentAt: text("").SentAt, Body: &MailboxGrant{}},
+		"file":              {ID: id(4), Seq: 4, SentAt: text("").SentAt, Body: fileVector()},
 	}
 	for name, e := range want {
 		got, err := Encode(e)

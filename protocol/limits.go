@@ -37,4 +37,11 @@ const (
 	// MaxNameBytes bounds a display name; MaxGreetingBytes a greeting.
 	MaxNameBytes     = 64
 	MaxGreetingBytes = 280
+
+	// MaxPrekeyBytes bounds a signed prekey in a Prekey event.
+	MaxPrekeyBytes = 2 << 10
+	// MaxPeerIDBytes, MaxGrantAddrs and MaxAddrBytes bound a MailboxGrant.
+	MaxPeerIDBytes = 64
+	MaxGrantAddrs  = 8
+	MaxAddrBytes   = 255
 )

@@ -66,6 +66,21 @@ type SetTimer struct {
 // Typing says the peer is typing. Never stored, never acked.
 type Typing struct{}
 
+// Prekey is the sender's current signed prekey (identity's format; its
+// signature is checked by the receiver against the sender's peer ID).
+type Prekey struct {
+	Signed []byte
+}
+
+// MailboxGrant says where and with what capability the receiver may leave
+// sealed envelopes for the sender. A zero Peer: the sender has no mailbox
+// any more.
+type MailboxGrant struct {
+	Peer       []byte   // binary peer ID of the mailbox
+	Addrs      [][]byte // binary multiaddrs
+	Capability [32]byte
+}
+
 // File offers a file; its bytes move on FileID, pulled by the receiver.
 type File struct {
 	Name      string // no directory, see ValidateFileName
@@ -89,12 +104,15 @@ func (*Delete) isBody()   {}
 func (*Clear) isBody()    {}
 func (*SetTimer) isBody() {}
 func (*Typing) isBody()   {}
-func (*File) isBody()     {}
+func (*Prekey) isBody()   {}
+
+func (*MailboxGrant) isBody() {}
+func (*File) isBody()         {}
 
 // IsEvent reports whether b is a conversation event (stored and acked).
 func IsEvent(b Body) bool {
 	switch b.(type) {
-	case *Text, *Receipt, *Delete, *Clear, *SetTimer, *File:
+	case *Text, *Receipt, *Delete, *Clear, *SetTimer, *File, *Prekey, *MailboxGrant:
 		return true
 	}
 	return false
@@ -130,6 +148,13 @@ func (e *Envelope) Validate() error {
 		return b.Validate()
 	case *Clear, *Typing:
 		return nil
+	case *Prekey:
+		if len(b.Signed) == 0 || len(b.Signed) > MaxPrekeyBytes {
+			return fmt.Errorf("%w: prekey of %d bytes", ErrMalformed, len(b.Signed))
+		}
+		return nil
+	case *MailboxGrant:
+		return b.validate()
 	default:
 		return ErrNoBody
 	}
@@ -180,6 +205,24 @@ func ValidateText(s string) error {
 		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrTextTooLong, len(s), MaxTextBytes)
 	case !utf8.ValidString(s):
 		return ErrInvalidUTF8
+	}
+	return nil
+}
+
+func (g *MailboxGrant) validate() error {
+	if len(g.Peer) == 0 {
+		if len(g.Addrs) != 0 || g.Capability != ([32]byte{}) {
+			return fmt.Errorf("%w: a withdrawn mailbox grant carries nothing", ErrMalformed)
+		}
+		return nil
+	}
+	if len(g.Peer) > MaxPeerIDBytes || len(g.Addrs) == 0 || len(g.Addrs) > MaxGrantAddrs || g.Capability == ([32]byte{}) {
+		return fmt.Errorf("%w: mailbox grant", ErrMalformed)
+	}
+	for _, a := range g.Addrs {
+		if len(a) == 0 || len(a) > MaxAddrBytes {
+			return fmt.Errorf("%w: mailbox grant address", ErrMalformed)
+		}
 	}
 	return nil
 }

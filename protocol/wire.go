@@ -43,6 +43,14 @@ func toWire(e *Envelope) *pb.Envelope {
 		w.Body = &pb.Envelope_SetTimer{SetTimer: &pb.SetTimer{Seconds: uint32(b.Timer / time.Second)}}
 	case *Typing:
 		w.Body = &pb.Envelope_Typing{Typing: &pb.Typing{}}
+	case *Prekey:
+		w.Body = &pb.Envelope_Prekey{Prekey: &pb.Prekey{Signed: b.Signed}}
+	case *MailboxGrant:
+		g := &pb.MailboxGrant{Peer: b.Peer, Addrs: b.Addrs}
+		if len(b.Peer) != 0 {
+			g.Capability = b.Capability[:]
+		}
+		w.Body = &pb.Envelope_MailboxGrant{MailboxGrant: g}
 	case *File:
 		f := &pb.File{Name: b.Name, Size: b.Size, MediaType: b.MediaType, Hash: b.Hash[:],
 			ChunkLog: uint32(b.ChunkLog), Caption: b.Caption, TimerSeconds: uint32(b.Timer / time.Second),
@@ -143,6 +151,18 @@ func fromWire(w *pb.Envelope) (Envelope, error) {
 		e.Body = &SetTimer{Timer: timerFromWire(b.SetTimer.GetSeconds())}
 	case *pb.Envelope_Typing:
 		e.Body = &Typing{}
+	case *pb.Envelope_Prekey:
+		e.Body = &Prekey{Signed: b.Prekey.GetSigned()}
+	case *pb.Envelope_MailboxGrant:
+		g := &MailboxGrant{Peer: b.MailboxGrant.GetPeer(), Addrs: b.MailboxGrant.GetAddrs()}
+		switch c := b.MailboxGrant.GetCapability(); len(c) {
+		case 0:
+		case len(g.Capability):
+			copy(g.Capability[:], c)
+		default:
+			return e, fmt.Errorf("%w: capability must be 32 bytes", ErrMalformed)
+		}
+		e.Body = g
 	case *pb.Envelope_File:
 		e.Body, err = fileFromWire(b.File)
 	default:

@@ -21,6 +21,10 @@ const (
 	EventDelete   EventKind = 2 // delete these messages for both
 	EventClear    EventKind = 3 // clear the history for both
 	EventSetTimer EventKind = 4 // set the self-destruct timer
+	// Announcements: no history line; the latest of each kind replaces
+	// the one before (contact_announcements).
+	EventPrekey       EventKind = 5 // the sender's current signed prekey
+	EventMailboxGrant EventKind = 6 // where to leave sealed mail for the sender
 )
 
 func (k EventKind) String() string {
@@ -35,6 +39,10 @@ func (k EventKind) String() string {
 		return "clear"
 	case EventSetTimer:
 		return "set-timer"
+	case EventPrekey:
+		return "prekey"
+	case EventMailboxGrant:
+		return "mailbox-grant"
 	}
 	return "EventKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -52,6 +60,7 @@ type OutEvent struct {
 	Message   *Message      // EventText: the message (Text, ReplyTo, Timer, ...)
 	IDs       []MessageID   // EventReceipt, EventDelete
 	Timer     time.Duration // EventSetTimer
+	Data      []byte        // EventPrekey, EventMailboxGrant: opaque to store
 	QueuedAt  time.Time
 }
 
@@ -66,6 +75,7 @@ type InEvent struct {
 	ReplyTo   MessageID     // EventText; zero: none
 	Timer     time.Duration // EventText: timer in force when sent; EventSetTimer: the new timer
 	IDs       []MessageID   // EventReceipt, EventDelete
+	Data      []byte        // EventPrekey, EventMailboxGrant: checked by the caller; empty withdraws
 	// File makes an EventText a file message (Text: its caption): Name,
 	// MediaType, Size, Hash, ChunkLog and the State to store it in.
 	File *File
@@ -114,6 +124,8 @@ func (s *Store) PendingEvents(ctx context.Context, contactID int64, afterSeq uin
 				e.IDs = decodeIDs(pay)
 			case EventSetTimer:
 				e.Timer = decodeTimer(pay)
+			case EventPrekey, EventMailboxGrant:
+				e.Data = pay
 			}
 			out = append(out, e)
 		}

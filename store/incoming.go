@@ -34,6 +34,8 @@ const seenRetention = 30 * 24 * time.Hour
 //     conversation key is replaced, and a KindCleared line is added.
 //   - EventSetTimer: sets the conversation's timer and adds a KindTimerSet
 //     line.
+//   - EventPrekey, EventMailboxGrant: Data replaces the contact's
+//     announcement of that kind (empty Data removes it); no line.
 //
 // System lines get the event's id. After a delete or clear, the WAL is
 // checkpointed (see checkpoint).
@@ -84,7 +86,7 @@ func (ev *InEvent) validate() error {
 	switch {
 	case ev.ID == (MessageID{}):
 		return errors.New("store: ApplyIncoming: zero event id")
-	case ev.Kind < EventText || ev.Kind > EventSetTimer:
+	case ev.Kind < EventText || ev.Kind > EventMailboxGrant:
 		return fmt.Errorf("store: ApplyIncoming: event %s has kind %v", ev.ID, ev.Kind)
 	case ev.Timer < 0:
 		return fmt.Errorf("store: ApplyIncoming: event %s has timer %v", ev.ID, ev.Timer)
@@ -141,6 +143,8 @@ func (w *wtx) apply(ev *InEvent, now time.Time) (Applied, error) {
 		}
 		a.Cleared = true
 		return a, line(KindCleared, "")
+	case EventPrekey, EventMailboxGrant:
+		return a, w.setAnnouncement(ev.ContactID, ev.Kind, ev.Data)
 	default: // EventSetTimer
 		if err := w.setTimer(ev.ContactID, ev.Timer); err != nil {
 			return a, err

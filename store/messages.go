@@ -104,11 +104,13 @@ func (s *Store) PendingContacts(ctx context.Context) ([]int64, error) {
 	return ids, rows.Err()
 }
 
-// PendingCount returns the number of events (texts and others) in a
-// contact's outbox (0 for an unknown contact).
+// PendingCount returns the number of events the user queued (texts and
+// others, not announcements) in a contact's outbox (0 for an unknown
+// contact).
 func (s *Store) PendingCount(ctx context.Context, contactID int64) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM outbox WHERE contact_id = ?", contactID).Scan(&n)
+	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM outbox WHERE contact_id = ? AND kind NOT IN (?, ?)",
+		contactID, int(EventPrekey), int(EventMailboxGrant)).Scan(&n)
 	return n, err
 }
 

@@ -54,7 +54,7 @@ func (d Direction) String() string {
 }
 
 // State is a message's delivery state. Outgoing messages go
-// Queued → Sent → Delivered (→ Read when the contact's receipt arrives),
+// Queued → Sent (or InMailbox) → Delivered (→ Read when the contact's receipt arrives),
 // or Failed if a self-destructing text could not be delivered in time
 // (FailStale); incoming messages are Delivered when stored and Read after
 // MarkRead; system lines are Delivered. The values are stored in the
@@ -67,6 +67,9 @@ const (
 	Delivered State = 2 // acknowledged by the recipient (incoming: stored)
 	Read      State = 3 // read by the recipient
 	Failed    State = 4 // given up
+	// InMailbox: sealed and left in the contact's mailbox; still in our
+	// outbox until the contact's own device acks it.
+	InMailbox State = 5
 )
 
 func (s State) String() string {
@@ -81,6 +84,8 @@ func (s State) String() string {
 		return "read"
 	case Failed:
 		return "failed"
+	case InMailbox:
+		return "mailbox"
 	}
 	return "State(" + strconv.Itoa(int(s)) + ")"
 }

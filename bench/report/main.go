@@ -146,6 +146,8 @@ var rows = []row{
 		target: "< 100 ms (p99)", ok: func(v, _ float64) bool { return v < 100e6 }},
 	{figure: "5. Building the store: StoreIncoming, batches of 2,000", hiso: "history/hiso/build", base: "history/plain/build"},
 	{figure: "5. Size on disk", hiso: "history/hiso/bytes", base: "history/plain/bytes"},
+	{figure: "6. Mailbox drain: waiting messages into the owner's history, against a durable stream of the same 4 KiB blobs", hiso: "drain/hiso", base: "drain/libp2p-durable"},
+	{figure: "6. Mailbox upload, contact offline: sealed and left there, against direct delivery (row 2)", hiso: "drain/upload/hiso", base: "throughput/hiso/1"},
 }
 
 // table renders the comparison table.

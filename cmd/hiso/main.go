@@ -45,6 +45,8 @@ type cli struct {
 	Clear    clearCmd    `cmd:"" help:"Clear a conversation for both sides." group:"Secret chat"`
 	Search   searchCmd   `cmd:"" help:"Search your history (full text)." group:"Secret chat"`
 	Wipe     wipeCmd     `cmd:"" help:"Log out: clear history on every contact, then destroy this device's identity and history." group:"Secret chat"`
+
+	Mailbox mailboxCmd `cmd:"" help:"A mailbox you own holds sealed messages while you are away (status, link, add, remove)." group:"Mailbox"`
 }
 
 func main() {

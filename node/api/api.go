@@ -35,6 +35,9 @@ type Contact struct {
 	Verified bool `json:"verified"`
 	// TimerSeconds is the conversation's self-destruct timer (0: off).
 	TimerSeconds int64 `json:"timer_seconds"`
+	// Mailbox: the contact told us its mailbox (and prekey); what we send
+	// while it is offline waits there, sealed.
+	Mailbox bool `json:"mailbox,omitempty"`
 }
 
 // Send is the body of POST /v1/send.

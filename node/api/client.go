@@ -295,3 +295,22 @@ func (c *Client) SaveFile(ctx context.Context, id string, req SaveFile) (v Saved
 	err = c.do(ctx, "POST", "/v1/files/"+url.PathEscape(id)+"/save", req, &v)
 	return
 }
+
+func (c *Client) MailboxLink(ctx context.Context) (v MailboxLink, err error) {
+	err = c.do(ctx, "POST", "/v1/mailbox/link", nil, &v)
+	return
+}
+
+func (c *Client) AddMailbox(ctx context.Context, req AddMailbox) (v MailboxStatus, err error) {
+	err = c.do(ctx, "POST", "/v1/mailbox", req, &v)
+	return
+}
+
+func (c *Client) MailboxStatus(ctx context.Context) (v MailboxStatus, err error) {
+	err = c.do(ctx, "GET", "/v1/mailbox", nil, &v)
+	return
+}
+
+func (c *Client) RemoveMailbox(ctx context.Context) error {
+	return c.do(ctx, "DELETE", "/v1/mailbox", nil, &Count{})
+}

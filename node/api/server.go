@@ -95,6 +95,18 @@ func (h *handler) routes() []route {
 			v, err := s.SaveFile(r.Context(), r.PathValue("id"), req)
 			reply(w, v, err)
 		}},
+		{"GET /v1/mailbox", func(w http.ResponseWriter, r *http.Request) {
+			v, err := s.MailboxStatus(r.Context())
+			reply(w, v, err)
+		}},
+		{"POST /v1/mailbox", withBody(s.AddMailbox)},
+		{"POST /v1/mailbox/link", func(w http.ResponseWriter, r *http.Request) {
+			v, err := s.MailboxLink(r.Context())
+			reply(w, v, err)
+		}},
+		{"DELETE /v1/mailbox", func(w http.ResponseWriter, r *http.Request) {
+			reply(w, Count{}, s.RemoveMailbox(r.Context()))
+		}},
 	}
 }
 

@@ -60,4 +60,15 @@ type Service interface {
 	AcceptFile(ctx context.Context, id string) (Message, error)
 	// SaveFile writes a received (or sent) file out of the home.
 	SaveFile(ctx context.Context, id string, req SaveFile) (Saved, error)
+	// The mailbox.
+	//
+	// MailboxLink, on a daemon run with --mailbox, makes a single-use
+	// link that pairs it with its owner's device.
+	MailboxLink(ctx context.Context) (MailboxLink, error)
+	// AddMailbox pairs this device with the mailbox of the link; contacts
+	// are granted access to it in-band.
+	AddMailbox(ctx context.Context, req AddMailbox) (MailboxStatus, error)
+	MailboxStatus(ctx context.Context) (MailboxStatus, error)
+	// RemoveMailbox unpairs it; contacts are told in-band.
+	RemoveMailbox(ctx context.Context) error
 }

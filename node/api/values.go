@@ -14,6 +14,9 @@ const (
 	StateDelivered State = "delivered" // the contact's device has it on disk
 	StateRead      State = "read"      // shown to the contact (or, incoming, to us)
 	StateFailed    State = "failed"    // given up (see the message's system line)
+	// StateMailbox: sealed and left in the contact's mailbox; shown until
+	// the contact's own device acks it (then delivered).
+	StateMailbox State = "mailbox"
 )
 
 // Kind says what a history line is: a text, or a system line recording

@@ -43,6 +43,8 @@ type Envelope struct {
 	//	*Envelope_SetTimer
 	//	*Envelope_Typing
 	//	*Envelope_File
+	//	*Envelope_Prekey
+	//	*Envelope_MailboxGrant
 	Body          isEnvelope_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -178,6 +180,24 @@ func (x *Envelope) GetFile() *File {
 	return nil
 }
 
+func (x *Envelope) GetPrekey() *Prekey {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_Prekey); ok {
+			return x.Prekey
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetMailboxGrant() *MailboxGrant {
+	if x != nil {
+		if x, ok := x.Body.(*Envelope_MailboxGrant); ok {
+			return x.MailboxGrant
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Body interface {
 	isEnvelope_Body()
 }
@@ -214,6 +234,14 @@ type Envelope_File struct {
 	File *File `protobuf:"bytes,17,opt,name=file,proto3,oneof"`
 }
 
+type Envelope_Prekey struct {
+	Prekey *Prekey `protobuf:"bytes,18,opt,name=prekey,proto3,oneof"`
+}
+
+type Envelope_MailboxGrant struct {
+	MailboxGrant *MailboxGrant `protobuf:"bytes,19,opt,name=mailbox_grant,json=mailboxGrant,proto3,oneof"`
+}
+
 func (*Envelope_Text) isEnvelope_Body() {}
 
 func (*Envelope_Ack) isEnvelope_Body() {}
@@ -229,6 +257,10 @@ func (*Envelope_SetTimer) isEnvelope_Body() {}
 func (*Envelope_Typing) isEnvelope_Body() {}
 
 func (*Envelope_File) isEnvelope_Body() {}
+
+func (*Envelope_Prekey) isEnvelope_Body() {}
+
+func (*Envelope_MailboxGrant) isEnvelope_Body() {}
 
 // Text is a chat message.
 type Text struct {
@@ -637,6 +669,119 @@ func (*Typing) Descriptor() ([]byte, []int) {
 	return file_chat_proto_rawDescGZIP(), []int{7}
 }
 
+// Prekey is the sender's current prekey, signed by its identity key
+// (format in package identity). The receiver seals what it leaves in the
+// sender's mailbox to it.
+type Prekey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Signed        []byte                 `protobuf:"bytes,1,opt,name=signed,proto3" json:"signed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Prekey) Reset() {
+	*x = Prekey{}
+	mi := &file_chat_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Prekey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Prekey) ProtoMessage() {}
+
+func (x *Prekey) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Prekey.ProtoReflect.Descriptor instead.
+func (*Prekey) Descriptor() ([]byte, []int) {
+	return file_chat_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Prekey) GetSigned() []byte {
+	if x != nil {
+		return x.Signed
+	}
+	return nil
+}
+
+// MailboxGrant tells the receiver where to leave sealed envelopes for the
+// sender while it is away, and the write capability the sender's mailbox
+// accepts from this receiver. An empty peer: no mailbox any more.
+type MailboxGrant struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The mailbox's peer ID (binary).
+	Peer []byte `protobuf:"bytes,1,opt,name=peer,proto3" json:"peer,omitempty"`
+	// Its binary multiaddrs, without /p2p.
+	Addrs [][]byte `protobuf:"bytes,2,rep,name=addrs,proto3" json:"addrs,omitempty"`
+	// 32 random bytes minted for this receiver.
+	Capability    []byte `protobuf:"bytes,3,opt,name=capability,proto3" json:"capability,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MailboxGrant) Reset() {
+	*x = MailboxGrant{}
+	mi := &file_chat_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailboxGrant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailboxGrant) ProtoMessage() {}
+
+func (x *MailboxGrant) ProtoReflect() protoreflect.Message {
+	mi := &file_chat_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailboxGrant.ProtoReflect.Descriptor instead.
+func (*MailboxGrant) Descriptor() ([]byte, []int) {
+	return file_chat_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MailboxGrant) GetPeer() []byte {
+	if x != nil {
+		return x.Peer
+	}
+	return nil
+}
+
+func (x *MailboxGrant) GetAddrs() [][]byte {
+	if x != nil {
+		return x.Addrs
+	}
+	return nil
+}
+
+func (x *MailboxGrant) GetCapability() []byte {
+	if x != nil {
+		return x.Capability
+	}
+	return nil
+}
+
 // Ack tells the sender that these message ids are committed to the receiver's disk.
 type Ack struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -647,7 +792,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_chat_proto_msgTypes[8]
+	mi := &file_chat_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +804,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_chat_proto_msgTypes[8]
+	mi := &file_chat_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,7 +817,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_chat_proto_rawDescGZIP(), []int{8}
+	return file_chat_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Ack) GetIds() [][]byte {
@@ -687,7 +832,7 @@ var File_chat_proto protoreflect.FileDescriptor
 const file_chat_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"chat.proto\x12\fhiso.chat.v1\"\xc4\x03\n" +
+	"chat.proto\x12\fhiso.chat.v1\"\xb7\x04\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\x12\x1c\n" +
@@ -701,7 +846,9 @@ const file_chat_proto_rawDesc = "" +
 	"\x05clear\x18\x0e \x01(\v2\x13.hiso.chat.v1.ClearH\x00R\x05clear\x125\n" +
 	"\tset_timer\x18\x0f \x01(\v2\x16.hiso.chat.v1.SetTimerH\x00R\bsetTimer\x12.\n" +
 	"\x06typing\x18\x10 \x01(\v2\x14.hiso.chat.v1.TypingH\x00R\x06typing\x12(\n" +
-	"\x04file\x18\x11 \x01(\v2\x12.hiso.chat.v1.FileH\x00R\x04fileB\x06\n" +
+	"\x04file\x18\x11 \x01(\v2\x12.hiso.chat.v1.FileH\x00R\x04file\x12.\n" +
+	"\x06prekey\x18\x12 \x01(\v2\x14.hiso.chat.v1.PrekeyH\x00R\x06prekey\x12A\n" +
+	"\rmailbox_grant\x18\x13 \x01(\v2\x1a.hiso.chat.v1.MailboxGrantH\x00R\fmailboxGrantB\x06\n" +
 	"\x04body\"Z\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x19\n" +
@@ -729,7 +876,15 @@ const file_chat_proto_rawDesc = "" +
 	" \x01(\rR\x06height\x12\x1f\n" +
 	"\vduration_ms\x18\v \x01(\rR\n" +
 	"durationMs\"\b\n" +
-	"\x06Typing\"\x17\n" +
+	"\x06Typing\" \n" +
+	"\x06Prekey\x12\x16\n" +
+	"\x06signed\x18\x01 \x01(\fR\x06signed\"X\n" +
+	"\fMailboxGrant\x12\x12\n" +
+	"\x04peer\x18\x01 \x01(\fR\x04peer\x12\x14\n" +
+	"\x05addrs\x18\x02 \x03(\fR\x05addrs\x12\x1e\n" +
+	"\n" +
+	"capability\x18\x03 \x01(\fR\n" +
+	"capability\"\x17\n" +
 	"\x03Ack\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\fR\x03idsB'Z%github.com/hiso-chat/hiso/protocol/pbb\x06proto3"
 
@@ -745,32 +900,36 @@ func file_chat_proto_rawDescGZIP() []byte {
 	return file_chat_proto_rawDescData
 }
 
-var file_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_chat_proto_goTypes = []any{
-	(*Envelope)(nil), // 0: hiso.chat.v1.Envelope
-	(*Text)(nil),     // 1: hiso.chat.v1.Text
-	(*Receipt)(nil),  // 2: hiso.chat.v1.Receipt
-	(*Delete)(nil),   // 3: hiso.chat.v1.Delete
-	(*Clear)(nil),    // 4: hiso.chat.v1.Clear
-	(*SetTimer)(nil), // 5: hiso.chat.v1.SetTimer
-	(*File)(nil),     // 6: hiso.chat.v1.File
-	(*Typing)(nil),   // 7: hiso.chat.v1.Typing
-	(*Ack)(nil),      // 8: hiso.chat.v1.Ack
+	(*Envelope)(nil),     // 0: hiso.chat.v1.Envelope
+	(*Text)(nil),         // 1: hiso.chat.v1.Text
+	(*Receipt)(nil),      // 2: hiso.chat.v1.Receipt
+	(*Delete)(nil),       // 3: hiso.chat.v1.Delete
+	(*Clear)(nil),        // 4: hiso.chat.v1.Clear
+	(*SetTimer)(nil),     // 5: hiso.chat.v1.SetTimer
+	(*File)(nil),         // 6: hiso.chat.v1.File
+	(*Typing)(nil),       // 7: hiso.chat.v1.Typing
+	(*Prekey)(nil),       // 8: hiso.chat.v1.Prekey
+	(*MailboxGrant)(nil), // 9: hiso.chat.v1.MailboxGrant
+	(*Ack)(nil),          // 10: hiso.chat.v1.Ack
 }
 var file_chat_proto_depIdxs = []int32{
-	1, // 0: hiso.chat.v1.Envelope.text:type_name -> hiso.chat.v1.Text
-	8, // 1: hiso.chat.v1.Envelope.ack:type_name -> hiso.chat.v1.Ack
-	2, // 2: hiso.chat.v1.Envelope.receipt:type_name -> hiso.chat.v1.Receipt
-	3, // 3: hiso.chat.v1.Envelope.delete:type_name -> hiso.chat.v1.Delete
-	4, // 4: hiso.chat.v1.Envelope.clear:type_name -> hiso.chat.v1.Clear
-	5, // 5: hiso.chat.v1.Envelope.set_timer:type_name -> hiso.chat.v1.SetTimer
-	7, // 6: hiso.chat.v1.Envelope.typing:type_name -> hiso.chat.v1.Typing
-	6, // 7: hiso.chat.v1.Envelope.file:type_name -> hiso.chat.v1.File
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	1,  // 0: hiso.chat.v1.Envelope.text:type_name -> hiso.chat.v1.Text
+	10, // 1: hiso.chat.v1.Envelope.ack:type_name -> hiso.chat.v1.Ack
+	2,  // 2: hiso.chat.v1.Envelope.receipt:type_name -> hiso.chat.v1.Receipt
+	3,  // 3: hiso.chat.v1.Envelope.delete:type_name -> hiso.chat.v1.Delete
+	4,  // 4: hiso.chat.v1.Envelope.clear:type_name -> hiso.chat.v1.Clear
+	5,  // 5: hiso.chat.v1.Envelope.set_timer:type_name -> hiso.chat.v1.SetTimer
+	7,  // 6: hiso.chat.v1.Envelope.typing:type_name -> hiso.chat.v1.Typing
+	6,  // 7: hiso.chat.v1.Envelope.file:type_name -> hiso.chat.v1.File
+	8,  // 8: hiso.chat.v1.Envelope.prekey:type_name -> hiso.chat.v1.Prekey
+	9,  // 9: hiso.chat.v1.Envelope.mailbox_grant:type_name -> hiso.chat.v1.MailboxGrant
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_chat_proto_init() }
@@ -787,6 +946,8 @@ func file_chat_proto_init() {
 		(*Envelope_SetTimer)(nil),
 		(*Envelope_Typing)(nil),
 		(*Envelope_File)(nil),
+		(*Envelope_Prekey)(nil),
+		(*Envelope_MailboxGrant)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -794,7 +955,7 @@ func file_chat_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chat_proto_rawDesc), len(file_chat_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -955,3 +955,21 @@ func (f *fakeSvc) Typing(_ context.Context, name string) error {
 	_, err := f.named(name)
 	return err
 }
+
+// The fake owns no mailbox and is none.
+
+func (f *fakeSvc) MailboxLink(context.Context) (api.MailboxLink, error) {
+	return api.MailboxLink{}, fmt.Errorf("%w: this device is not a mailbox", api.ErrInvalid)
+}
+
+func (f *fakeSvc) AddMailbox(_ context.Context, req api.AddMailbox) (api.MailboxStatus, error) {
+	return api.MailboxStatus{}, fmt.Errorf("%w: %q is not a mailbox link", api.ErrInvalid, req.Link)
+}
+
+func (f *fakeSvc) MailboxStatus(context.Context) (api.MailboxStatus, error) {
+	return api.MailboxStatus{Role: api.MailboxNone}, nil
+}
+
+func (f *fakeSvc) RemoveMailbox(context.Context) error {
+	return fmt.Errorf("%w: this device has no mailbox", api.ErrInvalid)
+}

@@ -126,6 +126,8 @@ func (st styles) stateMark(state api.State) string {
 		return st.dim.Render("◷")
 	case api.StateSent:
 		return st.dim.Render("✓")
+	case api.StateMailbox:
+		return st.dim.Render("✉")
 	case api.StateDelivered:
 		return st.okMark.Render("✓✓")
 	case api.StateRead:
@@ -143,6 +145,8 @@ func stateWords(state api.State) string {
 		return "queued: waiting to be sent"
 	case api.StateSent:
 		return "sent: not yet confirmed by their device"
+	case api.StateMailbox:
+		return "in their mailbox: waiting for their device to pick it up"
 	case api.StateDelivered:
 		return "delivered to their device"
 	case api.StateRead:

@@ -76,6 +76,25 @@ var behaviours = []struct {
 	{"SendFileInvalid", testSendFileInvalid},
 	{"SaveFile", testSaveFile},
 	{"AcceptFileUnknown", testAcceptFileUnknown},
+	{"MailboxNone", testMailboxNone},
+}
+
+// testMailboxNone: a device that is not a mailbox and owns none says so,
+// refuses to make a pairing link, refuses what is not a mailbox link (an
+// invite included), and has nothing to remove.
+func testMailboxNone(t *testing.T, s api.Service) {
+	ctx := context.Background()
+	st, err := s.MailboxStatus(ctx)
+	if err != nil || st.Role != api.MailboxNone {
+		t.Fatalf("status: %+v, %v", st, err)
+	}
+	_, err = s.MailboxLink(ctx)
+	wantErr(t, "link on a device that is not a mailbox", err, api.ErrInvalid)
+	for _, link := range []string{"", "hello", "hiso:aaaa"} {
+		_, err = s.AddMailbox(ctx, api.AddMailbox{Link: link})
+		wantErr(t, fmt.Sprintf("add %q", link), err, api.ErrInvalid)
+	}
+	wantErr(t, "remove with no mailbox", s.RemoveMailbox(ctx), api.ErrInvalid)
 }
 
 // newPeerID returns the peer ID of a fresh Ed25519 key: a contact that
