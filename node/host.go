@@ -182,9 +182,14 @@ func (n *Node) buildHost(nt *netStack) error {
 	if nc.DHT {
 		// On the plain host, not as its router: a routed host looks every
 		// failed dial up in the DHT (FindPeer), which tells DHT nodes whom
-		// we try to reach. hiso asks the DHT only through the rendezvous,
-		// with FindPeer as an explicit last resort.
-		d, err := dht.New(h, n.dhtOptions()...)
+		// we try to reach. This DHT finds relays and, with DHTServer,
+		// serves others; the rendezvous runs on a host of its own under an
+		// identity made fresh every epoch (rvHost).
+		mode := dht.ModeClient
+		if nc.DHTServer {
+			mode = dht.ModeServer
+		}
+		d, err := dht.New(h, n.dhtOptions(mode)...)
 		if err != nil {
 			h.Close()
 			return fmt.Errorf("start the DHT: %w", err)
@@ -195,15 +200,11 @@ func (n *Node) buildHost(nt *netStack) error {
 	return nil
 }
 
-func (n *Node) dhtOptions() []dht.Option {
+func (n *Node) dhtOptions(mode dht.ModeOpt) []dht.Option {
 	nc := n.cfg.net
 	proto := nc.DHTProtocol
 	if proto == "" {
 		proto = DefaultDHTProtocol
-	}
-	mode := dht.ModeClient
-	if nc.DHTServer {
-		mode = dht.ModeServer
 	}
 	opts := []dht.Option{
 		dht.Mode(mode),
@@ -320,3 +321,8 @@ func isLoopback(a ma.Multiaddr) bool { return manet.IsIPLoopback(a) }
 func isLAN(a ma.Multiaddr) bool {
 	return manet.IsPrivateAddr(a) || manet.IsIPLoopback(a)
 }
+
+// userAgent is what identify tells every peer this node runs: go-libp2p's
+// own default for a program without a version, the same for every hiso
+// build, rather than hiso's module path and version.
+const userAgent = "github.com/libp2p/go-libp2p"

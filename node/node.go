@@ -102,6 +102,8 @@ type netStack struct {
 	// goroutines (autorelay's peer source) wait on it before reading.
 	ready chan struct{}
 
+	rv rvHosts // the rendezvous hosts (empty without a DHT)
+
 	chat     *chatService
 	requests *requestService
 	deliv    *delivery
@@ -258,6 +260,7 @@ func (n *Node) Close() error {
 			if nt.mdns != nil {
 				_ = nt.mdns.Close()
 			}
+			nt.rv.close()
 			if nt.dht != nil {
 				_ = nt.dht.Close()
 			}
