@@ -212,6 +212,13 @@ func (n *Node) connect(ctx context.Context, c contact) error {
 		return nil
 	}
 	addrs := append(append([]ma.Multiaddr{}, c.addrs...), n.net.lan.get(c.peer)...)
+	if n.cfg.net.HideIP {
+		// Only relays we chose carry our connections (the gater refuses
+		// the rest): try the contact on each of them.
+		for _, r := range n.ownRelays() {
+			addrs = append(addrs, r.Encapsulate(ma.StringCast("/p2p-circuit")))
+		}
+	}
 	var err error
 	if len(addrs) > 0 || len(n.net.host.Peerstore().Addrs(c.peer)) > 0 {
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)

@@ -306,6 +306,9 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 					cst.RTTMillis = float64(rtt.Microseconds()) / 1000
 				}
 			}
+			if !cst.Online {
+				cst.Hint = n.unreachableHint(rc)
+			}
 		}
 		st.Contacts = append(st.Contacts, cst)
 	}
@@ -315,4 +318,34 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 // Events streams node events until ctx ends or the node closes.
 func (n *Node) Events(ctx context.Context) (<-chan api.Event, error) {
 	return n.events.subscribe(ctx), nil
+}
+
+// unreachableHint says why a contact cannot be reached when the node can
+// tell: with --hide-ip, contacts are reached only through relays this
+// device chose, so a contact known only through other relays, or a device
+// with no relay at all, cannot meet.
+func (n *Node) unreachableHint(c contact) string {
+	if !n.cfg.net.HideIP {
+		return ""
+	}
+	own := n.ownRelays()
+	if len(own) == 0 {
+		return "with --hide-ip this device reaches contacts only through its own relays, and it has none: give one with --relay"
+	}
+	// What the contact told us (given, learned from its identify), not the
+	// peerstore, which holds our own tries through our relays.
+	others := 0
+	for _, a := range c.addrs {
+		if !isRelayed(a) {
+			continue
+		}
+		if containsAddr(own, relayPart(a)) {
+			return ""
+		}
+		others++
+	}
+	if others > 0 {
+		return "reachable only through relays this device did not choose; with --hide-ip you meet only on your own relays: ask your contact to use one of them (hiso daemon --relay)"
+	}
+	return ""
 }

@@ -94,6 +94,9 @@ type ContactStatus struct {
 	// RTTMillis is the smoothed round-trip time, when known.
 	RTTMillis float64 `json:"rtt_ms,omitempty"`
 	Queued    int     `json:"queued"`
+	// Hint says, for the user, why the contact cannot be reached, when
+	// the node can tell (with --hide-ip: no relay in common).
+	Hint string `json:"hint,omitempty"`
 }
 
 // Event is one line of GET /v1/events (newline-delimited JSON).
