@@ -197,7 +197,7 @@ func isProtocolError(err error) bool {
 	for _, e := range []error{
 		errUnexpectedFrame, protocol.ErrFrameTooLarge, protocol.ErrMalformed, protocol.ErrBadID,
 		protocol.ErrNoBody, protocol.ErrEmptyText, protocol.ErrTextTooLong, protocol.ErrInvalidUTF8,
-		protocol.ErrBadSeq, protocol.ErrFromFuture, protocol.ErrTooManyIDs,
+		protocol.ErrBadSeq, protocol.ErrFromFuture, protocol.ErrFromPast, protocol.ErrTooManyIDs,
 	} {
 		if errors.Is(err, e) {
 			return true

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"sync"
@@ -261,5 +262,41 @@ func TestClaimsOfAnotherSenderHaveNoEffect(t *testing.T) {
 	}
 	if len(ha) != 1 || ha[0].State != "delivered" {
 		t.Fatalf("alice's history: %+v", ha)
+	}
+}
+
+// A message sent "before year 0" (or before 2020: no hiso existed) is
+// refused: JSON cannot carry such a time, and one such message would have
+// emptied history and search for API clients and closed every event
+// stream.
+func TestAncientMessageRefused(t *testing.T) {
+	bob := newTestNode(t)
+	open := malloryFor(t, bob)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, at := range []time.Time{time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC)} {
+		s, err := open(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := store.NewMessageID()
+		w := protocol.NewWriter(s)
+		w.Write(&protocol.Envelope{ID: protocol.MessageID(id), Seq: 1, SentAt: at, Body: &protocol.Text{Text: "from long ago"}})
+		w.Flush()
+		_ = s.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := protocol.NewReader(s).Read(); err == nil {
+			t.Errorf("a message sent at %s was acked", at)
+		}
+		s.Reset()
+		if _, err := bob.st.Message(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a message sent at %s was stored: %v", at, err)
+		}
+	}
+	h, err := bob.History(ctx, "mallory", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := json.Marshal(h); err != nil {
+		t.Fatalf("mallory's history cannot be written as JSON: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ var (
 	ErrInvalidUTF8   = errors.New("message is not valid UTF-8")
 	ErrBadSeq        = errors.New("message sequence number must be positive")
 	ErrFromFuture    = errors.New("message sent more than 24 hours in the future (check the sender's clock)")
+	ErrFromPast      = errors.New("message sent before 2020 (check the sender's clock)")
 	ErrTooManyIDs    = errors.New("too many ids in one frame")
 	ErrBadTimer      = errors.New("invalid self-destruct timer")
 	ErrBadRequest    = errors.New("invalid contact request")
