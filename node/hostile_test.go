@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -298,5 +300,83 @@ func TestAncientMessageRefused(t *testing.T) {
 	}
 	if _, err := json.Marshal(h); err != nil {
 		t.Fatalf("mallory's history cannot be written as JSON: %v", err)
+	}
+}
+
+// sendFrames writes envelopes on a fresh chat stream and waits until every
+// one is acked (committed by bob).
+func sendFrames(t *testing.T, ctx context.Context, open func(context.Context) (network.Stream, error), frames ...protocol.Envelope) {
+	t.Helper()
+	s, err := open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Reset()
+	w := protocol.NewWriter(s)
+	for i := range frames {
+		if err := w.Write(&frames[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	acked := map[protocol.MessageID]bool{}
+	r := protocol.NewReader(s)
+	_ = s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for len(acked) < len(frames) {
+		env, err := r.Read()
+		if err != nil {
+			t.Fatalf("after %d acks: %v", len(acked), err)
+		}
+		if ack, ok := env.Body.(*protocol.Ack); ok {
+			for _, id := range ack.IDs {
+				acked[id] = true
+			}
+		}
+	}
+}
+
+// A contact cannot hide its timer change or its clear, nor erase ours, by
+// deleting the system line: lines get local ids (never the event's), and
+// a peer's delete or clear removes texts only.
+func TestPeerCannotDeleteSystemLines(t *testing.T) {
+	bob := newTestNode(t)
+	open := malloryFor(t, bob)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	// Bob sets a timer himself: his line's id must not be one mallory knows.
+	own, err := bob.SetTimer(ctx, "mallory", api.SetTimer{Seconds: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownID, err := store.ParseMessageID(own.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	id := func() protocol.MessageID { return protocol.MessageID(store.NewMessageID()) }
+	timer, clear := id(), id()
+	sendFrames(t, ctx, open,
+		protocol.Envelope{ID: id(), Seq: 1, SentAt: now, Body: &protocol.Text{Text: "a text"}},
+		protocol.Envelope{ID: timer, Seq: 2, SentAt: now, Body: &protocol.SetTimer{Timer: time.Minute}},
+		protocol.Envelope{ID: clear, Seq: 3, SentAt: now, Body: &protocol.Clear{}},
+		protocol.Envelope{ID: id(), Seq: 4, SentAt: now, Body: &protocol.Delete{IDs: []protocol.MessageID{timer, clear, protocol.MessageID(ownID)}}},
+		protocol.Envelope{ID: id(), Seq: 5, SentAt: now, Body: &protocol.Clear{}},
+	)
+	h, err := bob.History(ctx, "mallory", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, m := range h {
+		kinds = append(kinds, fmt.Sprintf("%s/%s", m.From, m.Kind))
+		if m.ID == store.MessageID(timer).String() || m.ID == store.MessageID(clear).String() {
+			t.Errorf("a line has the id of the event mallory chose: %+v", m)
+		}
+	}
+	want := []string{"me/timer", "mallory/timer", "mallory/cleared", "mallory/cleared"}
+	if strings.Join(kinds, " ") != strings.Join(want, " ") {
+		t.Fatalf("bob's history with mallory: %v, want %v (no line deleted by mallory)", kinds, want)
 	}
 }

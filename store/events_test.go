@@ -78,7 +78,7 @@ func TestOutboxEvents(t *testing.T) {
 	if !reflect.DeepEqual(evs[1].IDs, read) {
 		t.Fatalf("receipt ids = %v, want %v", evs[1].IDs, read)
 	}
-	if evs[2].Timer != time.Hour || evs[2].ID != line.ID || line.Seq != 3 {
+	if evs[2].Timer != time.Hour || evs[2].ID == line.ID || line.Seq != 3 {
 		t.Fatalf("set-timer event = %+v, line %+v", evs[2], line)
 	}
 	if got := evs[3].Message; got.ID != m4.ID || got.ReplyTo != in[0].Message.ID || got.Timer != time.Hour || got.Text != "four" {

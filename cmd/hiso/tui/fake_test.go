@@ -447,7 +447,13 @@ func (f *fakeSvc) Clear(_ context.Context, name string) error {
 	if f.failWith != nil {
 		return f.failWith
 	}
-	f.hist[name] = []api.Message{f.line(name, api.FromMe, api.KindCleared, "")}
+	var kept []api.Message // system lines stay, as the node keeps them
+	for _, x := range f.hist[name] {
+		if !isText(x) {
+			kept = append(kept, x)
+		}
+	}
+	f.hist[name] = append(kept, f.line(name, api.FromMe, api.KindCleared, ""))
 	return nil
 }
 
