@@ -85,7 +85,7 @@ func (cs *chatService) handle(s network.Stream) {
 	remote := s.Conn().RemotePeer()
 	c, ok := cs.model.contactByPeer(remote)
 	if !ok {
-		cs.log.Info("refused chat stream from a peer that is not a contact", "peer", remote)
+		logAbout(cs.log, slog.LevelInfo, "refused chat stream from a peer that is not a contact", "peer", remote)
 		_ = s.Reset()
 		return
 	}
@@ -157,9 +157,9 @@ func (cs *chatService) handle(s network.Stream) {
 		if len(batch) > 0 {
 			if err := cs.commit(ctx, c, batch, w, s); err != nil {
 				if isDiskFull(err) {
-					cs.log.Error("the disk is full: incoming messages cannot be stored and stay queued on the sender's device; free some space", "peer", remote)
+					logAbout(cs.log, slog.LevelError, "the disk is full: incoming messages cannot be stored and stay queued on the sender's device; free some space", "peer", remote)
 				} else {
-					cs.log.Warn("chat stream: could not store messages; the sender will retry", "peer", remote, "err", err)
+					logAbout(cs.log, slog.LevelWarn, "chat stream: could not store messages; the sender will retry", "peer", remote, "err", err)
 				}
 				_ = s.Reset()
 				return
@@ -175,7 +175,7 @@ func (cs *chatService) handle(s network.Stream) {
 			_ = s.Reset()
 			return
 		case isProtocolError(stop):
-			cs.log.Warn("chat stream reset: bad frame", "peer", remote, "err", stop)
+			logAbout(cs.log, slog.LevelWarn, "chat stream reset: a contact sent a bad frame", "peer", remote, "err", stop)
 			_ = s.Reset()
 			return
 		default:

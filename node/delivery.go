@@ -217,11 +217,11 @@ func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
 		wait := backoff(d.retryMin, d.retryMax, failures)
 		queued, _ := d.store.PendingCount(ctx, contactID)
 		if errors.Is(err, errAwaitingAcceptance) {
-			d.log.Info(fmt.Sprintf("waiting for %s to accept your contact request: %d messages queued, asking again in %s", c.name, queued, wait.Round(time.Second)),
-				"peer", c.peer)
+			logAbout(d.log, slog.LevelInfo, fmt.Sprintf("waiting for a contact to accept your contact request: %d messages queued, asking again in %s", queued, wait.Round(time.Second)),
+				"contact", c.name, "peer", c.peer)
 		} else {
-			d.log.Info(fmt.Sprintf("%s is offline or unreachable: %d messages queued, retrying in %s", c.name, queued, wait.Round(time.Second)),
-				"peer", c.peer, "err", err)
+			logAbout(d.log, slog.LevelInfo, fmt.Sprintf("a contact is offline or unreachable: %d messages queued, retrying in %s", queued, wait.Round(time.Second)),
+				"contact", c.name, "peer", c.peer, "err", err)
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -146,7 +147,7 @@ func (n *Node) learnAddrs(ctx context.Context, p peer.ID, addrs []ma.Multiaddr) 
 		strs[i] = a.String()
 	}
 	if err := n.store.SetContactAddrs(ctx, c.id, strs); err != nil {
-		n.log.Warn("could not save a contact's addresses", "peer", p, "err", err)
+		logAbout(n.log, slog.LevelWarn, "could not save a contact's addresses", "peer", p, "err", err)
 		return
 	}
 	c.addrs = append([]ma.Multiaddr(nil), addrs...)

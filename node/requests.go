@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -161,12 +162,12 @@ func (n *Node) sendOutRequest(ctx context.Context, c contact) error {
 	}
 	switch status {
 	case protocol.ReplyAccepted:
-		n.log.Info("contact request accepted", "peer", c.peer)
+		logAbout(n.log, slog.LevelInfo, "a contact accepted your contact request", "contact", c.name, "peer", c.peer)
 		return n.saveOutRequest(ctx, c.peer, nil)
 	case protocol.ReplyPending:
 		return errAwaitingAcceptance
 	case protocol.ReplyDeclined:
-		n.log.Info(fmt.Sprintf("%s declined your contact request; messages to them stay queued", c.name), "peer", c.peer)
+		logAbout(n.log, slog.LevelInfo, "a contact declined your contact request; messages to them stay queued", "contact", c.name, "peer", c.peer)
 		_ = n.saveOutRequest(ctx, c.peer, nil)
 		return errDeclined
 	default:

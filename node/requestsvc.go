@@ -121,13 +121,13 @@ func (rs *requestService) handle(s network.Stream) {
 	}
 	req, err := protocol.ReadRequest(s)
 	if err != nil {
-		rs.log.Info("contact request refused", "peer", p, "err", err)
+		logAbout(rs.log, slog.LevelInfo, "contact request refused: it could not be read", "peer", p, "err", err)
 		_ = s.Reset()
 		return
 	}
 	status, err := rs.model.receiveRequest(rs.g.ctx, p, req)
 	if err != nil {
-		rs.log.Warn("could not record a contact request", "peer", p, "err", err)
+		logAbout(rs.log, slog.LevelWarn, "could not record a contact request", "peer", p, "err", err)
 		_ = s.Reset()
 		return
 	}

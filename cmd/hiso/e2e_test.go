@@ -103,15 +103,26 @@ type daemon struct {
 	port   int
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
+	errw   *lockedWriter // writes stderr
 	done   chan error
 }
 
-func startDaemon(t *testing.T, home string, port int) *daemon {
+// logs is what the daemon wrote to stderr so far.
+func (d *daemon) logs() string {
+	d.errw.mu.Lock()
+	defer d.errw.mu.Unlock()
+	return d.stderr.String()
+}
+
+// startDaemon starts a daemon for home; extraEnv (KEY=value) overrides
+// the test environment.
+func startDaemon(t *testing.T, home string, port int, extraEnv ...string) *daemon {
 	t.Helper()
 	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(hisoBin, "daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port))
-	d.cmd.Env = env(home)
-	d.cmd.Stderr = &lockedWriter{w: d.stderr}
+	d.cmd.Env = append(env(home), extraEnv...)
+	d.errw = &lockedWriter{w: d.stderr}
+	d.cmd.Stderr = d.errw
 	stdout, err := d.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
