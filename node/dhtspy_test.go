@@ -10,6 +10,7 @@ import (
 
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	dhtpb "github.com/libp2p/go-libp2p-kad-dht/pb"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -23,6 +24,8 @@ import (
 // who sent it (the authenticated peer), its type, its key, and the provider
 // records it carries. What a spy on the real DHT could keep, it keeps.
 type dhtSpy struct {
+	hosts map[peer.ID]host.Host // the spies
+
 	mu   sync.Mutex
 	msgs []spyMsg
 }
@@ -63,7 +66,7 @@ func (s *dhtSpy) count(typ dhtpb.Message_MessageType) int {
 // spyDHT starts n spying DHT servers on loopback that know each other.
 func spyDHT(t *testing.T, n int) ([]peer.AddrInfo, *dhtSpy) {
 	t.Helper()
-	spy := &dhtSpy{}
+	spy := &dhtSpy{hosts: map[peer.ID]host.Host{}}
 	var infos []peer.AddrInfo
 	ctx := context.Background()
 	for i := range n {
@@ -92,6 +95,7 @@ func spyDHT(t *testing.T, n int) ([]peer.AddrInfo, *dhtSpy) {
 			t.Fatal(err)
 		}
 		infos = append(infos, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()})
+		spy.hosts[h.ID()] = h
 	}
 	return infos, spy
 }

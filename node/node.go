@@ -217,7 +217,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	nt.requests = newRequestService(n.ctx, nt.host, n, n.log)
 	n.g.Go(n.expiryLoop)
 	n.g.Go(func(ctx context.Context) { n.watchPeers(ctx, sub) })
-	if nt.dht != nil {
+	if cfg.net.DHT {
 		n.g.Go(n.provideLoop)
 	}
 	if !cfg.net.HideIP {

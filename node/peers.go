@@ -229,7 +229,7 @@ func (n *Node) connect(ctx context.Context, c contact) error {
 			return nil
 		}
 	}
-	if n.net.dht != nil {
+	if n.cfg.net.DHT {
 		info, ferr := n.find(ctx, c)
 		if ferr == nil {
 			dctx, cancel := context.WithTimeout(ctx, dialTimeout)

@@ -97,7 +97,7 @@ func (n *Node) rendezvousHost() (*rvHost, error) {
 	if rs.cur != nil && rs.cur.epoch >= e {
 		return rs.cur, nil
 	}
-	rv, err := n.newRVHost(e)
+	rv, err := n.newRVHost(e, rs.cur)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +106,13 @@ func (n *Node) rendezvousHost() (*rvHost, error) {
 	}
 	rs.prev, rs.cur = rs.cur, rv
 	return rv, nil
+}
+
+// current is the newest rendezvous host, or nil.
+func (rs *rvHosts) current() *rvHost {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.cur
 }
 
 // close closes the rendezvous hosts and makes no more.
@@ -121,7 +128,9 @@ func (rs *rvHosts) close() {
 	rs.cur, rs.prev = nil, nil
 }
 
-func (n *Node) newRVHost(epoch int64) (*rvHost, error) {
+// newRVHost makes the rendezvous host of an epoch; its routing table starts
+// from the peers of the device's DHT, or of the previous one (prev).
+func (n *Node) newRVHost(epoch int64, prev *rvHost) (*rvHost, error) {
 	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("make a rendezvous identity: %w", err)
@@ -152,11 +161,16 @@ func (n *Node) newRVHost(epoch int64) (*rvHost, error) {
 		h.Close()
 		return nil, fmt.Errorf("start the rendezvous DHT client: %w", err)
 	}
-	// Start from the peers the device's DHT already knows, so the first
-	// lookup need not wait for a bootstrap of its own.
-	if n.net.dht != nil {
-		for _, p := range n.net.dht.RoutingTable().ListPeers() {
-			if addrs := main.Peerstore().Addrs(p); len(addrs) > 0 {
+	// Start from the peers the device's DHT (or the previous rendezvous
+	// host) already knows, so the first lookup need not wait for a
+	// bootstrap of its own.
+	seed, seedPS := n.net.dht, main.Peerstore()
+	if seed == nil && prev != nil {
+		seed, seedPS = prev.dht, prev.host.Peerstore()
+	}
+	if seed != nil {
+		for _, p := range seed.RoutingTable().ListPeers() {
+			if addrs := seedPS.Addrs(p); len(addrs) > 0 {
 				h.Peerstore().AddAddrs(p, addrs, peerstore.TempAddrTTL)
 				_, _ = d.RoutingTable().TryAddPeer(p, true, true)
 			}

@@ -285,6 +285,8 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 		st.Reachability = n.reachability()
 		if nt.dht != nil {
 			st.DHTPeers = nt.dht.RoutingTable().Size()
+		} else if rv := nt.rv.current(); rv != nil {
+			st.DHTPeers = rv.dht.RoutingTable().Size()
 		}
 	}
 	cs, err := n.store.Contacts(ctx)
