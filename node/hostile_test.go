@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
 
+	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
 	"github.com/hiso-chat/hiso/store"
@@ -378,5 +381,91 @@ func TestPeerCannotDeleteSystemLines(t *testing.T) {
 	want := []string{"me/timer", "mallory/timer", "mallory/cleared", "mallory/cleared"}
 	if strings.Join(kinds, " ") != strings.Join(want, " ") {
 		t.Fatalf("bob's history with mallory: %v, want %v (no line deleted by mallory)", kinds, want)
+	}
+}
+
+func withMaxRequests(n int) Option { return func(c *config) { c.maxRequests = n } }
+
+// withRequestRate sets the total rate of strangers' contact requests.
+func withRequestRate(r rate.Limit, burst int) Option {
+	return func(c *config) { c.requestRate, c.requestBurst = r, burst }
+}
+
+// request sends one contact request to n from a fresh stranger host.
+func request(t *testing.T, n *testNode, r protocol.Request) protocol.ReplyStatus {
+	t.Helper()
+	h := rawHost(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.Connect(ctx, peer.AddrInfo{ID: n.PeerID(), Addrs: n.Host().Addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.NewStream(ctx, n.PeerID(), protocol.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := protocol.WriteRequest(s, &r); err != nil {
+		t.Fatal(err)
+	}
+	st, err := protocol.ReadReply(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// A flood of requests from fresh peer IDs never evicts a request that
+// waits for the user: once the queue is full, new strangers are told to
+// try later.
+func TestRequestFloodKeepsWaitingRequests(t *testing.T) {
+	bob := newTestNode(t, withMaxRequests(3))
+	ctx := context.Background()
+	if st := request(t, bob, protocol.Request{Name: "carol", Greeting: "it's me"}); st != protocol.ReplyPending {
+		t.Fatalf("carol's request: %s", st)
+	}
+	var refused int
+	for i := range 6 {
+		if request(t, bob, protocol.Request{Name: fmt.Sprintf("spam%d", i)}) == protocol.ReplyRateLimited {
+			refused++
+		}
+	}
+	rs, err := bob.Requests(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range rs {
+		names = append(names, r.Name)
+	}
+	if !slices.Contains(names, "carol") || len(rs) != 3 || refused != 4 {
+		t.Fatalf("after the flood: waiting %v, %d strangers refused; want carol kept and 4 refused", names, refused)
+	}
+}
+
+// Strangers who exhaust the rate limit of contact requests do not keep
+// someone holding a valid invite from getting in.
+func TestInviteGetsInDuringARequestFlood(t *testing.T) {
+	bob := newTestNode(t, withRequestRate(rate.Every(time.Hour), 2))
+	ctx := context.Background()
+	inv, err := bob.Invite(ctx, api.NewInvite{Name: "bob", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := identity.ParseInvite(inv.Link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited := 0
+	for i := 0; limited == 0 && i < 10; i++ {
+		if request(t, bob, protocol.Request{Name: fmt.Sprintf("spam%d", i)}) == protocol.ReplyRateLimited {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatal("the flood was never rate-limited")
+	}
+	if st := request(t, bob, protocol.Request{Name: "dave", Token: parsed.Token}); st != protocol.ReplyAccepted {
+		t.Fatalf("a request with a valid invite token during the flood: %s", st)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	ma "github.com/multiformats/go-multiaddr"
+	"golang.org/x/time/rate"
 
 	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node/api"
@@ -37,6 +38,11 @@ type config struct {
 	// streamIdle bounds the wait for the next frame on a chat stream.
 	streamIdle time.Duration
 	owner      string
+	// maxRequests bounds the contact requests waiting for the user;
+	// requestRate and requestBurst all strangers' requests together.
+	maxRequests  int
+	requestRate  rate.Limit
+	requestBurst int
 }
 
 // WithOwner names the process that owns the home, for status
@@ -133,6 +139,10 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		retryMax:   5 * time.Minute,
 		streamIdle: streamIdle,
 		owner:      api.OwnerDaemon,
+
+		maxRequests:  maxPendingRequests,
+		requestRate:  requestsPerSecond,
+		requestBurst: requestBurst,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -214,7 +224,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	}
 	nt.deliv = newDelivery(n.ctx, n, st, n.log, cfg.retryMin, cfg.retryMax)
 	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle)
-	nt.requests = newRequestService(n.ctx, nt.host, n, n.log)
+	nt.requests = newRequestService(n.ctx, nt.host, n, n.log, cfg.requestRate, cfg.requestBurst)
 	n.g.Go(n.expiryLoop)
 	n.g.Go(func(ctx context.Context) { n.watchPeers(ctx, sub) })
 	if cfg.net.DHT {

@@ -40,7 +40,11 @@ func (n *Node) receiveRequest(ctx context.Context, p peer.ID, req protocol.Reque
 			return protocol.ReplyAccepted, nil
 		}
 	}
-	if err := n.store.AddRequest(ctx, p.String(), req.Name, req.Greeting, now, maxPendingRequests); err != nil {
+	switch err := n.store.AddRequest(ctx, p.String(), req.Name, req.Greeting, now, n.cfg.maxRequests); {
+	case errors.Is(err, store.ErrRequestsFull):
+		n.log.Info(fmt.Sprintf("a contact request was refused: %d wait for your decision already; accept or decline some", n.cfg.maxRequests))
+		return protocol.ReplyRateLimited, nil
+	case err != nil:
 		return 0, err
 	}
 	n.events.publish(api.Event{Type: api.EventRequest, Contact: req.Name})
