@@ -15,11 +15,13 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-msgio/pbio"
 	"golang.org/x/time/rate"
 
 	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
+	"github.com/hiso-chat/hiso/protocol/pb"
 	"github.com/hiso-chat/hiso/store"
 )
 
@@ -394,6 +396,16 @@ func withRequestRate(r rate.Limit, burst int) Option {
 // request sends one contact request to n from a fresh stranger host.
 func request(t *testing.T, n *testNode, r protocol.Request) protocol.ReplyStatus {
 	t.Helper()
+	st, err := requestErr(t, n, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// requestErr is request, with the error reading the reply.
+func requestErr(t *testing.T, n *testNode, r protocol.Request) (protocol.ReplyStatus, error) {
+	t.Helper()
 	h := rawHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -405,14 +417,15 @@ func request(t *testing.T, n *testNode, r protocol.Request) protocol.ReplyStatus
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := protocol.WriteRequest(s, &r); err != nil {
+	// As a hostile peer would: the frame as is, without our own checks.
+	m := &pb.ContactRequest{Name: r.Name, Greeting: r.Greeting}
+	if r.Token != ([16]byte{}) {
+		m.Token = r.Token[:]
+	}
+	if err := pbio.NewDelimitedWriter(s).WriteMsg(m); err != nil {
 		t.Fatal(err)
 	}
-	st, err := protocol.ReadReply(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return protocol.ReadReply(s)
 }
 
 // A flood of requests from fresh peer IDs never evicts a request that
@@ -467,5 +480,46 @@ func TestInviteGetsInDuringARequestFlood(t *testing.T) {
 	}
 	if st := request(t, bob, protocol.Request{Name: "dave", Token: parsed.Token}); st != protocol.ReplyAccepted {
 		t.Fatalf("a request with a valid invite token during the flood: %s", st)
+	}
+}
+
+// A stranger's request whose name hides a direction override or a
+// zero-width character is refused, as is a contact added under such a
+// name; a request event says which peer asked.
+func TestNamesWithFormatCharactersRefused(t *testing.T) {
+	bob := newTestNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	events, err := bob.Events(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alice\u202Eecila", "ali\u200Bce"} {
+		if st, err := requestErr(t, bob, protocol.Request{Name: name}); err == nil {
+			t.Errorf("a request named %q was answered %s", name, st)
+		}
+	}
+	if rs, _ := bob.Requests(ctx); len(rs) != 0 {
+		t.Fatalf("requests kept: %+v", rs)
+	}
+	for _, name := range []string{"carol\u202E", "car\u200Dol", "car\u2028ol"} {
+		if _, err := bob.AddContact(ctx, api.AddContact{Name: name, PeerID: rawHost(t).ID().String()}); !errors.Is(err, api.ErrInvalid) {
+			t.Errorf("a contact named %q: %v, want ErrInvalid", name, err)
+		}
+	}
+	if st := request(t, bob, protocol.Request{Name: "Zoe\u0308"}); st != protocol.ReplyPending {
+		t.Fatalf("a plain request: %s", st)
+	}
+	rs, _ := bob.Requests(ctx)
+	if len(rs) != 1 || rs[0].Name != "Zoë" {
+		t.Fatalf("requests: %+v, want one from Zoë in NFC", rs)
+	}
+	for ev := range events {
+		if ev.Type == api.EventRequest {
+			if ev.PeerID != rs[0].PeerID {
+				t.Fatalf("request event %+v does not carry the peer ID %s", ev, rs[0].PeerID)
+			}
+			break
+		}
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -38,8 +36,8 @@ func (n *Node) Identity(context.Context) (api.Identity, error) {
 // AddContact makes a peer a contact. It is the explicit act that lets the
 // peer open chat streams to us.
 func (n *Node) AddContact(ctx context.Context, req api.AddContact) (api.Contact, error) {
-	name := strings.TrimSpace(req.Name)
-	if err := validName(name); err != nil {
+	name, err := validName(req.Name)
+	if err != nil {
 		return api.Contact{}, err
 	}
 	p, addrs, err := parsePeer(req.PeerID, req.Addrs)
@@ -94,20 +92,26 @@ func (n *Node) checkPeerKey(p peer.ID) error {
 	return nil
 }
 
-func validName(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("%w: a contact needs a name", api.ErrInvalid)
-	case len(name) > maxNameLen:
-		return fmt.Errorf("%w: name longer than %d bytes", api.ErrInvalid, maxNameLen)
-	case !utf8.ValidString(name):
-		return fmt.Errorf("%w: a name must be UTF-8 text", api.ErrInvalid)
-	case name == api.FromMe:
-		return fmt.Errorf("%w: \"me\" stands for you in history; pick another name", api.ErrInvalid)
-	case strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || r == '/' }):
-		return fmt.Errorf("%w: names cannot contain control characters or '/'", api.ErrInvalid)
+// validName is a contact's name as it will be stored, or why it cannot
+// be: protocol.NormalizeName (trimmed, NFC; no control, format or
+// line-break characters), and neither "me" nor a '/'.
+func validName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", fmt.Errorf("%w: a contact needs a name", api.ErrInvalid)
 	}
-	return nil
+	name, err := protocol.NormalizeName(name)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	case len(name) > maxNameLen:
+		return "", fmt.Errorf("%w: name longer than %d bytes", api.ErrInvalid, maxNameLen)
+	case name == api.FromMe:
+		return "", fmt.Errorf("%w: \"me\" stands for you in history; pick another name", api.ErrInvalid)
+	case strings.ContainsRune(name, '/'):
+		return "", fmt.Errorf("%w: names cannot contain '/'", api.ErrInvalid)
+	}
+	return name, nil
 }
 
 // parsePeer accepts a peer ID or a full multiaddr ending in /p2p/PEERID,

@@ -18,4 +18,5 @@ var (
 	ErrTooManyIDs    = errors.New("too many ids in one frame")
 	ErrBadTimer      = errors.New("invalid self-destruct timer")
 	ErrBadRequest    = errors.New("invalid contact request")
+	ErrBadName       = errors.New("invalid name")
 )

@@ -103,8 +103,11 @@ type ContactStatus struct {
 type Event struct {
 	Type    EventType `json:"type"`
 	Contact string    `json:"contact,omitempty"`
-	Message *Message  `json:"message,omitempty"`
-	IDs     []string  `json:"ids,omitempty"`
+	// PeerID is the requester's, on a request event (whose Contact is only
+	// the name it suggests).
+	PeerID  string   `json:"peer_id,omitempty"`
+	Message *Message `json:"message,omitempty"`
+	IDs     []string `json:"ids,omitempty"`
 }
 
 // Invite is `hiso invite --json`.
