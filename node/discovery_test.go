@@ -147,7 +147,7 @@ func TestLearnsContactAddresses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(cs[0].Addrs) > 0 && cs[0].Addrs[0] == bob.Host().Addrs()[0].String(),
-			fmt.Sprintf("alice's record of bob: %v; bob listens on %v", cs[0].Addrs, bob.Host().Addrs())
+		return len(cs[0].Learned) > 0 && cs[0].Learned[0] == bob.Host().Addrs()[0].String(),
+			fmt.Sprintf("alice's record of bob: %v; bob listens on %v", cs[0].Learned, bob.Host().Addrs())
 	})
 }

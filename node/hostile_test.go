@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -13,12 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-msgio/pbio"
+	ma "github.com/multiformats/go-multiaddr"
 	"golang.org/x/time/rate"
 
 	"github.com/hiso-chat/hiso/identity"
+	"github.com/hiso-chat/hiso/internal/testutil"
 	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
 	"github.com/hiso-chat/hiso/protocol/pb"
@@ -521,5 +525,67 @@ func TestNamesWithFormatCharactersRefused(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// A contact cannot make this device connect anywhere: of the addresses its
+// identify announces, only those on the IP it connected from (or public
+// ones) are learnt, they never displace the addresses typed by hand, and
+// an address elsewhere (port 22 of another host, here 127.0.0.2) is never
+// dialled.
+func TestAnnouncedAddressesElsewhereAreNotDialled(t *testing.T) {
+	trap, err := net.Listen("tcp", "127.0.0.2:0") // loopback, another "host"
+	if err != nil {
+		t.Skipf("no 127.0.0.2 here: %v", err)
+	}
+	defer trap.Close()
+	elsewhere := ma.StringCast("/ip4/127.0.0.2/tcp/" + fmt.Sprint(trap.Addr().(*net.TCPAddr).Port))
+	var fake []ma.Multiaddr
+	for i := range 20 {
+		fake = append(fake, ma.StringCast(fmt.Sprintf("/ip4/127.0.0.2/tcp/%d", 2000+i)))
+	}
+	m, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableRelay(),
+		libp2p.AddrsFactory(func(own []ma.Multiaddr) []ma.Multiaddr {
+			return append(append([]ma.Multiaddr{elsewhere}, fake...), own...)
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	bob := newTestNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	typed := "/dns4/mallory.example/tcp/4001"
+	if _, err := bob.AddContact(ctx, api.AddContact{Name: "mallory", PeerID: m.ID().String(), Addrs: []string{typed}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Connect(ctx, peer.AddrInfo{ID: bob.PeerID(), Addrs: bob.Host().Addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	own := m.Network().ListenAddresses()[0]
+	testutil.WaitFor(t, 10*time.Second, func() (bool, string) {
+		c, _ := bob.roster.named("mallory")
+		return containsAddr(c.learned, own), fmt.Sprintf("bob learnt %v", c.learned)
+	})
+	c, _ := bob.roster.named("mallory")
+	if len(c.addrs) != 1 || c.addrs[0].String() != typed {
+		t.Errorf("the typed address is gone: %v", c.addrs)
+	}
+	for _, a := range c.learned {
+		if a.Equal(elsewhere) || containsAddr(fake, a) {
+			t.Errorf("bob learnt %s, an address on another host than the one mallory connected from", a)
+		}
+	}
+	// Mallory goes away; bob dials what he knows.
+	for _, conn := range bob.Host().Network().ConnsToPeer(m.ID()) {
+		conn.Close()
+	}
+	m.Close()
+	bob.Host().Peerstore().ClearAddrs(m.ID())
+	_ = bob.connect(ctx, c)
+	_ = trap.(*net.TCPListener).SetDeadline(time.Now().Add(200 * time.Millisecond))
+	if conn, err := trap.Accept(); err == nil {
+		conn.Close()
+		t.Fatal("bob opened a TCP connection to an address mallory announced on another host")
 	}
 }

@@ -341,7 +341,7 @@ func (n *Node) unreachableHint(c contact) string {
 	// What the contact told us (given, learned from its identify), not the
 	// peerstore, which holds our own tries through our relays.
 	others := 0
-	for _, a := range c.addrs {
+	for _, a := range append(append([]ma.Multiaddr{}, c.addrs...), c.learned...) {
 		if !isRelayed(a) {
 			continue
 		}
