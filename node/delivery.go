@@ -62,6 +62,9 @@ type deliveryModel interface {
 	openChat(ctx context.Context, c contact) (network.Stream, error)
 	// publishState tells front ends that m is now in state st.
 	publishState(c contact, m store.Message, st store.State)
+	now() time.Time
+	// kickExpiry makes the expiry loop look at the deadlines again.
+	kickExpiry()
 }
 
 type worker struct {
@@ -276,13 +279,22 @@ func (d *delivery) delivered(ctx context.Context, c contact, inflight map[store.
 	if len(mine) == 0 {
 		return nil
 	}
-	changed, err := d.store.MarkEventsDelivered(ctx, mine)
+	changed, err := d.store.MarkEventsDelivered(ctx, mine, d.model.now())
 	if err != nil {
 		return err
 	}
+	if len(changed) > 0 {
+		d.model.kickExpiry() // a self-destructing text got its bound
+	}
 	for _, id := range changed {
 		if ev, ok := inflight[id]; ok && ev.Message != nil {
-			d.model.publishState(c, *ev.Message, store.Delivered)
+			m := *ev.Message
+			if m.Timer > 0 { // it has its expiry bound now: show it
+				if sm, err := d.store.Message(ctx, id); err == nil {
+					m = sm
+				}
+			}
+			d.model.publishState(c, m, store.Delivered)
 		}
 	}
 	for _, id := range mine {

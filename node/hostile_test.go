@@ -589,3 +589,69 @@ func TestAnnouncedAddressesElsewhereAreNotDialled(t *testing.T) {
 		t.Fatal("bob opened a TCP connection to an address mallory announced on another host")
 	}
 }
+
+// A contact that acks a self-destructing message but never sends the read
+// receipt cannot keep the sender's copy alive: it expires at delivery +
+// timer + store.ReceiptGrace at the latest, and the history says when.
+func TestWithheldReceiptDoesNotKeepTheSendersCopy(t *testing.T) {
+	clock := newFakeClock()
+	bob := newTestNode(t, WithClock(clock.now))
+	m := rawHost(t)
+	// Mallory acks everything and never reads.
+	m.SetStreamHandler(protocol.ChatID, func(s network.Stream) {
+		defer s.Close()
+		r, w := protocol.NewReader(s), protocol.NewWriter(s)
+		for {
+			env, err := r.Read()
+			if err != nil {
+				return
+			}
+			w.Write(&protocol.Envelope{SentAt: time.Now(), Body: &protocol.Ack{IDs: []protocol.MessageID{env.ID}}})
+			w.Flush()
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var addrs []string
+	for _, a := range m.Addrs() {
+		addrs = append(addrs, a.String())
+	}
+	if _, err := bob.AddContact(ctx, api.AddContact{Name: "mallory", PeerID: m.ID().String(), Addrs: addrs}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.SetTimer(ctx, "mallory", api.SetTimer{Seconds: 60}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.Send(ctx, api.Send{To: "mallory", Texts: []string{"burn after reading"}}); err != nil {
+		t.Fatal(err)
+	}
+	var sent api.Message
+	waitHistory(t, bob, "mallory", func(h []api.Message) bool {
+		for _, x := range h {
+			if x.Kind == api.KindText && x.State == api.StateDelivered {
+				sent = x
+				return true
+			}
+		}
+		return false
+	})
+	if sent.ExpiresAt == nil || sent.ExpiresAt.After(clock.now().Add(time.Minute+store.ReceiptGrace)) {
+		t.Fatalf("delivered, unread: expires at %v, want a bound of delivery + 1 min + %s", sent.ExpiresAt, store.ReceiptGrace)
+	}
+	clock.add(time.Minute + store.ReceiptGrace + time.Second)
+	if err := bob.expire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.st.Message(ctx, mustID(t, sent.ID)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the sender's copy outlived delivery + timer + grace: %v", err)
+	}
+}
+
+func mustID(t *testing.T, s string) store.MessageID {
+	t.Helper()
+	id, err := store.ParseMessageID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

@@ -150,7 +150,7 @@ func (w *wtx) applyReceipt(contactID int64, ids []MessageID, now time.Time) ([]M
 	var changed []MessageID
 	for _, id := range ids {
 		res, err := w.ExecContext(w.ctx, "UPDATE messages SET state = ?1, read_at = ?2,"+
-			" expires_at = CASE WHEN timer_ms > 0 THEN ?2 + timer_ms END"+
+			" expires_at = CASE WHEN timer_ms > 0 THEN min(coalesce(expires_at, ?2 + timer_ms), ?2 + timer_ms) END"+
 			" WHERE id = ?3 AND contact_id = ?4 AND direction = ?5 AND kind = 0 AND read_at IS NULL",
 			int(Read), toMS(now), id[:], contactID, int(Outgoing))
 		if err != nil {

@@ -221,3 +221,9 @@ func byContact(ds []deleted) map[int64][]MessageID {
 	}
 	return out
 }
+
+// ReceiptGrace bounds how long after delivery the sender keeps a
+// self-destructing text that was never reported read: it expires at
+// delivery + its timer + ReceiptGrace at the latest, so a contact that
+// withholds read receipts cannot keep the sender's copy alive.
+const ReceiptGrace = 7 * 24 * time.Hour
