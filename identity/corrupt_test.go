@@ -104,7 +104,8 @@ func TestUnsealAbsurdParams(t *testing.T) {
 		{Time: 1, MemoryKiB: 1024, Threads: 0},
 		{Time: 1, MemoryKiB: 0, Threads: 1},
 		{Time: 1, MemoryKiB: 7, Threads: 1},
-		{Time: 1, MemoryKiB: 8*255 - 1, Threads: 255},
+		{Time: 1, MemoryKiB: 8*maxThreads - 1, Threads: maxThreads},
+		{Time: 1, MemoryKiB: 1024, Threads: maxThreads + 1},
 		{Time: 1, MemoryKiB: maxMemoryKiB + 1, Threads: 4},
 		{Time: 1, MemoryKiB: math.MaxUint32, Threads: 4},
 		{Time: math.MaxUint32, MemoryKiB: math.MaxUint32, Threads: math.MaxUint8},
@@ -131,7 +132,7 @@ func TestUnsealAbsurdParams(t *testing.T) {
 	}
 	// The extreme legal values are accepted by the header check (not derived).
 	for _, p := range []Params{
-		{Time: maxTime, MemoryKiB: maxMemoryKiB, Threads: 255},
+		{Time: maxTime, MemoryKiB: maxMemoryKiB, Threads: maxThreads},
 		{Time: 1, MemoryKiB: 8, Threads: 1},
 	} {
 		b := bytes.Clone(v)
@@ -141,5 +142,30 @@ func TestUnsealAbsurdParams(t *testing.T) {
 		if got, err := parseHeader(b); err != nil || got != p {
 			t.Errorf("parseHeader(%+v) = %+v, %v", p, got, err)
 		}
+	}
+}
+
+// A keystore header asking for far more work than hiso ever writes (a file
+// crafted to make unlocking hang or exhaust memory) is refused before
+// argon2 runs: parameters are bounded near the defaults.
+func TestUnsealRefusesCostsFarAboveTheDefaults(t *testing.T) {
+	v := computeVector(t)
+	calls := stubKDF(t, true) // never pay for a real 4 GiB derivation
+	for _, p := range []Params{
+		{Time: 64, MemoryKiB: 4 << 20, Threads: 4}, // 4 GiB, 64 passes
+		{Time: 3, MemoryKiB: 1 << 20, Threads: 4},  // 1 GiB
+		{Time: 32, MemoryKiB: 64 << 10, Threads: 4},
+		{Time: 3, MemoryKiB: 64 << 10, Threads: 255},
+	} {
+		b := bytes.Clone(v)
+		binary.BigEndian.PutUint32(b[8:], p.Time)
+		binary.BigEndian.PutUint32(b[12:], p.MemoryKiB)
+		b[16] = p.Threads
+		if _, err := Unseal(b, vectorPass); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%+v: error = %v, want ErrCorrupt", p, err)
+		}
+	}
+	if *calls != 0 {
+		t.Errorf("argon2 ran %d times on costs far above the defaults", *calls)
 	}
 }

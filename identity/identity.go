@@ -50,18 +50,25 @@ func TestParams() Params {
 	return Params{Time: 1, MemoryKiB: 1024, Threads: 1}
 }
 
-// Bounds on parameters accepted from a file (and by Seal).
+// Bounds on parameters accepted from a file (and by Seal), near the
+// defaults: the header is read before anything authenticates it, so a
+// crafted file asking for 4 GiB and 64 passes would hang or exhaust the
+// machine at unlock. There is no floor above argon2's own (8 KiB a lane):
+// the header is the AEAD's associated data and the key derives from these
+// parameters, so a header lowered by someone without the passphrase does
+// not open; only Seal's caller chooses cheap ones (TestParams, for tests).
 const (
-	maxTime      = 64
-	maxMemoryKiB = 4 << 20 // 4 GiB
+	maxTime      = 10        // 3 by default
+	maxMemoryKiB = 256 << 10 // 256 MiB; 64 MiB by default
+	maxThreads   = 16        // 4 by default
 )
 
 func (p Params) validate() error {
 	switch {
 	case p.Time == 0 || p.Time > maxTime:
 		return fmt.Errorf("argon2 time %d is outside 1..%d", p.Time, maxTime)
-	case p.Threads == 0:
-		return errors.New("argon2 threads must be at least 1")
+	case p.Threads == 0 || p.Threads > maxThreads:
+		return fmt.Errorf("argon2 threads %d is outside 1..%d", p.Threads, maxThreads)
 	case p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > maxMemoryKiB:
 		return fmt.Errorf("argon2 memory %d KiB is outside %d..%d KiB",
 			p.MemoryKiB, 8*uint32(p.Threads), maxMemoryKiB)

@@ -80,11 +80,15 @@ func montgomery(edPub []byte) ([]byte, error) {
 	return p.BytesMontgomery(), nil
 }
 
-// Key is the DHT key of one epoch.
-func (r Rendezvous) Key(epoch int64) [32]byte {
+// Key is the DHT key under which announcer (the peer ID bytes of one of
+// the pair) announces itself in one epoch. Each side has its own key, so no
+// DHT record ever holds both sides of a pair: the one who looks a key up is
+// the only other party that knows it.
+func (r Rendezvous) Key(epoch int64, announcer []byte) [32]byte {
 	m := hmac.New(sha256.New, r[:])
-	m.Write([]byte("hiso rendezvous key"))
+	m.Write([]byte("hiso rendezvous key v2"))
 	m.Write(binary.BigEndian.AppendUint64(nil, uint64(epoch)))
+	m.Write(announcer)
 	var k [32]byte
 	copy(k[:], m.Sum(nil))
 	return k

@@ -39,8 +39,12 @@ func TestRendezvousSymmetric(t *testing.T) {
 	if ac == ab {
 		t.Fatal("alice-carol equals alice-bob")
 	}
-	if ab.Key(1) == ab.Key(2) || ab.Key(1) != ba.Key(1) {
+	a, b := []byte("alice"), []byte("bob")
+	if ab.Key(1, a) == ab.Key(2, a) || ab.Key(1, a) != ba.Key(1, a) {
 		t.Fatal("epoch keys must rotate and agree")
+	}
+	if ab.Key(1, a) == ab.Key(1, b) {
+		t.Fatal("the two directions of a pair share a key")
 	}
 	// A committed vector pins the derivation: changing it strands every
 	// deployed pair of contacts.

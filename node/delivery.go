@@ -65,6 +65,9 @@ type deliveryModel interface {
 	// leaveInMailbox seals what c has not yet been left in its mailbox
 	// and leaves it there (0 and nil when c has no mailbox).
 	leaveInMailbox(ctx context.Context, c contact) (int, error)
+	now() time.Time
+	// kickExpiry makes the expiry loop look at the deadlines again.
+	kickExpiry()
 }
 
 type worker struct {
@@ -229,11 +232,11 @@ func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
 		wait := backoff(d.retryMin, d.retryMax, failures)
 		queued, _ := d.store.PendingCount(ctx, contactID)
 		if errors.Is(err, errAwaitingAcceptance) {
-			d.log.Info(fmt.Sprintf("waiting for %s to accept your contact request: %d messages queued, asking again in %s", c.name, queued, wait.Round(time.Second)),
-				"peer", c.peer)
+			logAbout(d.log, slog.LevelInfo, fmt.Sprintf("waiting for a contact to accept your contact request: %d messages queued, asking again in %s", queued, wait.Round(time.Second)),
+				"contact", c.name, "peer", c.peer)
 		} else {
-			d.log.Info(fmt.Sprintf("%s is offline or unreachable: %d messages queued, retrying in %s", c.name, queued, wait.Round(time.Second)),
-				"peer", c.peer, "err", err)
+			logAbout(d.log, slog.LevelInfo, fmt.Sprintf("a contact is offline or unreachable: %d messages queued, retrying in %s", queued, wait.Round(time.Second)),
+				"contact", c.name, "peer", c.peer, "err", err)
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -288,13 +291,22 @@ func (d *delivery) delivered(ctx context.Context, c contact, inflight map[store.
 	if len(mine) == 0 {
 		return nil
 	}
-	changed, err := d.store.MarkEventsDelivered(ctx, mine)
+	changed, err := d.store.MarkEventsDelivered(ctx, mine, d.model.now())
 	if err != nil {
 		return err
 	}
+	if len(changed) > 0 {
+		d.model.kickExpiry() // a self-destructing text got its bound
+	}
 	for _, id := range changed {
 		if ev, ok := inflight[id]; ok && ev.Message != nil {
-			d.model.publishState(c, *ev.Message, store.Delivered)
+			m := *ev.Message
+			if m.Timer > 0 { // it has its expiry bound now: show it
+				if sm, err := d.store.Message(ctx, id); err == nil {
+					m = sm
+				}
+			}
+			d.model.publishState(c, m, store.Delivered)
 		}
 	}
 	for _, id := range mine {

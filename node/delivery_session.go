@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -205,7 +206,7 @@ func (cs *chatStream) recordSent(ctx context.Context) {
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := cs.d.store.MarkEventsSent(mctx, ids); err != nil {
-		cs.d.log.Warn("could not record messages as sent", "peer", cs.c.peer, "err", err)
+		logAbout(cs.d.log, slog.LevelWarn, "could not record messages as sent", "peer", cs.c.peer, "err", err)
 	}
 }
 

@@ -101,10 +101,14 @@ func TestRendezvousProviders(t *testing.T) {
 	// one-way, so look up until it lands (bounded).
 	bob.provideAll(ctx)
 	c, _ := alice.roster.named("bob")
+	arv, err := alice.rendezvousHost()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var info peer.AddrInfo
 	testutil.WaitFor(t, 5*time.Second, func() (bool, string) {
 		var err error
-		info, err = alice.findRendezvous(ctx, c)
+		info, err = alice.findRendezvous(ctx, arv, c)
 		return err == nil, fmt.Sprintf("alice did not find bob under their rendezvous key: %v", err)
 	})
 	if info.ID != bob.PeerID() || len(info.Addrs) == 0 {
@@ -113,7 +117,11 @@ func TestRendezvousProviders(t *testing.T) {
 	// Carol has bob as a contact too, but bob does not have her: bob never
 	// announces under the carol-bob key.
 	cb, _ := carol.roster.named("bob")
-	if info, err := carol.findRendezvous(ctx, cb); err == nil {
+	crv, err := carol.rendezvousHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := carol.findRendezvous(ctx, crv, cb); err == nil {
 		t.Fatalf("carol found bob under a key bob never announced: %+v", info)
 	}
 }
@@ -139,7 +147,7 @@ func TestLearnsContactAddresses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(cs[0].Addrs) > 0 && cs[0].Addrs[0] == bob.Host().Addrs()[0].String(),
-			fmt.Sprintf("alice's record of bob: %v; bob listens on %v", cs[0].Addrs, bob.Host().Addrs())
+		return len(cs[0].Learned) > 0 && cs[0].Learned[0] == bob.Host().Addrs()[0].String(),
+			fmt.Sprintf("alice's record of bob: %v; bob listens on %v", cs[0].Learned, bob.Host().Addrs())
 	})
 }

@@ -371,15 +371,6 @@ func TestBytesAfterTheFileAreIgnored(t *testing.T) {
 	}
 }
 
-func mustID(t *testing.T, s string) store.MessageID {
-	t.Helper()
-	id, err := store.ParseMessageID(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // An image shows its size in pixels on both sides before (and after) it
 // arrives.
 func TestImageDimensionsTravelWithTheFile(t *testing.T) {

@@ -49,7 +49,9 @@ type NetConfig struct {
 	// ever carry Noise ciphertext.
 	RelayService bool
 	// HideIP: never a direct connection to or from a contact, only relayed
-	// ones, and only relay addresses advertised; no hole punching.
+	// ones, and only relay addresses advertised; no hole punching. The
+	// device's own host does not join the DHT (unless DHTServer): only the
+	// rendezvous host, under its hourly identity, talks to DHT nodes.
 	HideIP bool
 	// PortMap asks the home router for a port mapping (UPnP / NAT-PMP).
 	PortMap bool
@@ -134,6 +136,7 @@ func (n *Node) buildHost(nt *netStack) error {
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.DisableMetrics(),
 		libp2p.ResourceManager(n.resourceManager()),
+		libp2p.UserAgent(userAgent),
 	}
 	switch {
 	case nc.HideIP:
@@ -163,7 +166,9 @@ func (n *Node) buildHost(nt *netStack) error {
 			ar = append(ar, autorelay.WithStaticRelays(nc.Relays))
 			opts = append(opts, libp2p.EnableAutoRelay(ar...))
 		} else if nc.DHT {
-			opts = append(opts, libp2p.EnableAutoRelayWithPeerSource(nt.relayCandidates, ar...))
+			opts = append(opts, libp2p.EnableAutoRelayWithPeerSource(func(ctx context.Context, num int) <-chan peer.AddrInfo {
+				return n.relayCandidates(ctx, nt, num)
+			}, ar...))
 		}
 	}
 	opts = append(opts, libp2p.ConnectionGater(&gater{n: n, hideIP: nc.HideIP}))
@@ -179,12 +184,17 @@ func (n *Node) buildHost(nt *netStack) error {
 	if err != nil {
 		return fmt.Errorf("start libp2p host: %w", err)
 	}
-	if nc.DHT {
+	if nc.deviceDHT() {
 		// On the plain host, not as its router: a routed host looks every
 		// failed dial up in the DHT (FindPeer), which tells DHT nodes whom
-		// we try to reach. hiso asks the DHT only through the rendezvous,
-		// with FindPeer as an explicit last resort.
-		d, err := dht.New(h, n.dhtOptions()...)
+		// we try to reach. This DHT finds relays and, with DHTServer,
+		// serves others; the rendezvous runs on a host of its own under an
+		// identity made fresh every epoch (rvHost).
+		mode := dht.ModeClient
+		if nc.DHTServer {
+			mode = dht.ModeServer
+		}
+		d, err := dht.New(h, n.dhtOptions(mode)...)
 		if err != nil {
 			h.Close()
 			return fmt.Errorf("start the DHT: %w", err)
@@ -195,15 +205,17 @@ func (n *Node) buildHost(nt *netStack) error {
 	return nil
 }
 
-func (n *Node) dhtOptions() []dht.Option {
+// deviceDHT says whether the device's own host joins the DHT: to serve it
+// (DHTServer), or to find relays among DHT peers. Under HideIP it does
+// not, so that DHT nodes never see the peer ID and protocols of a device
+// that hides: the rendezvous host does all it needs of the DHT.
+func (nc NetConfig) deviceDHT() bool { return nc.DHT && (nc.DHTServer || !nc.HideIP) }
+
+func (n *Node) dhtOptions(mode dht.ModeOpt) []dht.Option {
 	nc := n.cfg.net
 	proto := nc.DHTProtocol
 	if proto == "" {
 		proto = DefaultDHTProtocol
-	}
-	mode := dht.ModeClient
-	if nc.DHTServer {
-		mode = dht.ModeServer
 	}
 	opts := []dht.Option{
 		dht.Mode(mode),
@@ -231,8 +243,9 @@ func (n *Node) dhtOptions() []dht.Option {
 }
 
 // relayCandidates offers DHT peers to autorelay, which keeps those that
-// speak circuit v2 hop.
-func (nt *netStack) relayCandidates(ctx context.Context, num int) <-chan peer.AddrInfo {
+// speak circuit v2 hop: the device DHT's, or (under HideIP, where the
+// device does not join the DHT) the rendezvous host's.
+func (n *Node) relayCandidates(ctx context.Context, nt *netStack, num int) <-chan peer.AddrInfo {
 	out := make(chan peer.AddrInfo, num)
 	go func() {
 		defer close(out)
@@ -241,14 +254,23 @@ func (nt *netStack) relayCandidates(ctx context.Context, num int) <-chan peer.Ad
 		case <-ctx.Done():
 			return
 		}
-		if nt.dht == nil {
-			return
+		d, ps := nt.dht, nt.host.Peerstore()
+		if d == nil {
+			if !n.cfg.net.DHT {
+				return
+			}
+			rv, err := n.rendezvousHost()
+			if err != nil {
+				return
+			}
+			n.awaitRoutingTable(ctx, rv)
+			d, ps = rv.dht, rv.host.Peerstore()
 		}
-		for _, p := range nt.dht.RoutingTable().ListPeers() {
+		for _, p := range d.RoutingTable().ListPeers() {
 			if num == 0 {
 				return
 			}
-			addrs := nt.host.Peerstore().Addrs(p)
+			addrs := ps.Addrs(p)
 			if len(addrs) == 0 {
 				continue
 			}
@@ -321,3 +343,8 @@ func isLoopback(a ma.Multiaddr) bool { return manet.IsIPLoopback(a) }
 func isLAN(a ma.Multiaddr) bool {
 	return manet.IsPrivateAddr(a) || manet.IsIPLoopback(a)
 }
+
+// userAgent is what identify tells every peer this node runs: go-libp2p's
+// own default for a program without a version, the same for every hiso
+// build, rather than hiso's module path and version.
+const userAgent = "github.com/libp2p/go-libp2p"

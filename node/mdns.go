@@ -3,13 +3,18 @@ package node
 import (
 	"context"
 	"io"
+	"net"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 )
 
 // lanPeers keeps what mDNS found. The mDNS client reports a peer once per
@@ -82,9 +87,94 @@ func (l *lanPeers) get(p peer.ID) []ma.Multiaddr {
 }
 
 func (n *Node) startMDNS() (io.Closer, error) {
-	svc := mdns.NewMdnsService(n.net.host, MDNSService, n.net.lan)
+	svc := mdns.NewMdnsService(mdnsHost{n.net.host}, MDNSService, n.net.lan)
 	if err := svc.Start(); err != nil {
 		return nil, err
 	}
 	return svc, nil
+}
+
+// mdnsHost is the host as mDNS sees it: its interface addresses are only
+// the LAN interface's private ones. libp2p's mDNS announces whatever the
+// host listens on, on every interface: a VPN's address, a container
+// bridge's, a global IPv6 address, all told to the whole LAN.
+type mdnsHost struct {
+	host.Host
+}
+
+func (h mdnsHost) Network() network.Network { return mdnsNetwork{h.Host.Network()} }
+
+type mdnsNetwork struct {
+	network.Network
+}
+
+func (n mdnsNetwork) InterfaceListenAddresses() ([]ma.Multiaddr, error) {
+	addrs, err := n.Network.InterfaceListenAddresses()
+	if err != nil {
+		return nil, err
+	}
+	return lanAddrs(addrs, lanIPs()), nil
+}
+
+// lanIPs are the addresses of the interfaces that look like the LAN: see
+// lanInterface.
+func lanIPs() []net.IP {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	var out []net.IP
+	for _, ifc := range ifaces {
+		if !lanInterface(ifc.Name, ifc.Flags) {
+			continue
+		}
+		as, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range as {
+			if ipn, ok := a.(*net.IPNet); ok {
+				out = append(out, ipn.IP)
+			}
+		}
+	}
+	return out
+}
+
+// lanInterface says whether an interface looks like the local network a
+// user shares with others: up, broadcast and multicast, neither loopback
+// nor point-to-point (VPN tunnels), and not named as a VPN, a container or
+// a VM bridge is.
+func lanInterface(name string, flags net.Flags) bool {
+	const want = net.FlagUp | net.FlagBroadcast | net.FlagMulticast
+	if flags&want != want || flags&(net.FlagLoopback|net.FlagPointToPoint) != 0 {
+		return false
+	}
+	for _, p := range []string{"docker", "br-", "veth", "virbr", "vmnet", "vboxnet", "cni", "flannel", "cali",
+		"tun", "tap", "wg", "tailscale", "zt", "utun", "ppp"} {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// lanAddrs keeps those of addrs that are on one of the LAN interfaces'
+// IPs: IPv4, and IPv6 only link-local or unique-local (a global IPv6
+// address would tell the LAN where the device is on the internet).
+func lanAddrs(addrs []ma.Multiaddr, lan []net.IP) []ma.Multiaddr {
+	var out []ma.Multiaddr
+	for _, a := range addrs {
+		ip, err := manet.ToIP(a)
+		if err != nil || ip.IsLoopback() || (ip.To4() == nil && !manet.IsPrivateAddr(a)) {
+			continue
+		}
+		for _, l := range lan {
+			if l.Equal(ip) {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	ma "github.com/multiformats/go-multiaddr"
+	"golang.org/x/time/rate"
 
 	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node/api"
@@ -42,6 +43,11 @@ type config struct {
 	mailboxQuota store.MailboxQuota
 	mailboxPoll  time.Duration
 	files        FileLimits
+	// maxRequests bounds the contact requests waiting for the user;
+	// requestRate and requestBurst all strangers' requests together.
+	maxRequests  int
+	requestRate  rate.Limit
+	requestBurst int
 }
 
 // WithOwner names the process that owns the home, for status
@@ -111,6 +117,8 @@ type netStack struct {
 	// goroutines (autorelay's peer source) wait on it before reading.
 	ready chan struct{}
 
+	rv rvHosts // the rendezvous hosts (empty without a DHT)
+
 	chat      *chatService
 	requests  *requestService
 	deliv     *delivery
@@ -144,6 +152,10 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		retryMax:   5 * time.Minute,
 		streamIdle: streamIdle,
 		owner:      api.OwnerDaemon,
+
+		maxRequests:  maxPendingRequests,
+		requestRate:  requestsPerSecond,
+		requestBurst: requestBurst,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -233,20 +245,20 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	}
 	nt.deliv = newDelivery(n.ctx, n, st, n.log, cfg.retryMin, cfg.retryMax)
 	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle)
-	nt.requests = newRequestService(n.ctx, nt.host, n, n.log)
 	if cfg.mailbox {
 		nt.mailbox = newMailboxService(n.ctx, nt.host, st, cfg.now, cfg.mailboxQuota, n.log)
 	}
 	nt.transfers = newTransfers()
 	nt.files = newFileService(n.ctx, nt.host, n, st, nt.transfers, n.log)
 	nt.fetch = newFetcher(n.ctx, n, st, nt.transfers, n.log, cfg.retryMin, cfg.retryMax)
+	nt.requests = newRequestService(n.ctx, nt.host, n, n.log, cfg.requestRate, cfg.requestBurst)
 	n.g.Go(n.expiryLoop)
 	n.g.Go(n.announceLoop)
 	if _, err := st.GetMyMailbox(ctx); err == nil {
 		n.startDrain()
 	}
 	n.g.Go(func(ctx context.Context) { n.watchPeers(ctx, sub) })
-	if nt.dht != nil {
+	if cfg.net.DHT {
 		n.g.Go(n.provideLoop)
 	}
 	if !cfg.net.HideIP {
@@ -295,6 +307,7 @@ func (n *Node) Close() error {
 			if nt.mdns != nil {
 				_ = nt.mdns.Close()
 			}
+			nt.rv.close()
 			if nt.dht != nil {
 				_ = nt.dht.Close()
 			}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/hiso-chat/hiso/node/api"
 )
@@ -116,42 +118,68 @@ func (n *Node) retryNow(ctx context.Context) {
 	}
 }
 
-// maxContactAddrs bounds the addresses remembered for a contact.
+// maxContactAddrs bounds the addresses learned for a contact.
 const maxContactAddrs = 16
 
 // learnAddrs remembers where a contact listens, as its identify says, so
 // that after a restart (ours or its own on a new port) we can dial it
-// without any discovery.
+// without any discovery. A contact could announce anything, and we would
+// dial it: only learnable addresses are kept, apart from those the user
+// gave, which they never displace.
 func (n *Node) learnAddrs(ctx context.Context, p peer.ID, addrs []ma.Multiaddr) {
 	c, ok := n.roster.byPeer(p)
 	if !ok || len(addrs) == 0 {
 		return
 	}
-	// What the contact says first, then what we knew (an address typed
-	// by hand, a DNS name, a forwarded port): never lose one to the other.
-	merged := append([]ma.Multiaddr(nil), addrs...)
-	for _, a := range c.addrs {
-		if !containsAddr(merged, a) {
-			merged = append(merged, a)
+	var keep []ma.Multiaddr
+	for _, a := range addrs {
+		if len(keep) < maxContactAddrs && !containsAddr(c.addrs, a) && !containsAddr(keep, a) && n.learnable(p, a) {
+			keep = append(keep, a)
 		}
 	}
-	addrs = merged
-	if len(addrs) > maxContactAddrs {
-		addrs = addrs[:maxContactAddrs]
-	}
-	if sameAddrs(c.addrs, addrs) {
+	if len(keep) == 0 || sameAddrs(c.learned, keep) {
 		return
 	}
-	strs := make([]string, len(addrs))
-	for i, a := range addrs {
+	strs := make([]string, len(keep))
+	for i, a := range keep {
 		strs[i] = a.String()
 	}
-	if err := n.store.SetContactAddrs(ctx, c.id, strs); err != nil {
-		n.log.Warn("could not save a contact's addresses", "peer", p, "err", err)
+	if err := n.store.SetLearnedAddrs(ctx, c.id, strs); err != nil {
+		logAbout(n.log, slog.LevelWarn, "could not save a contact's addresses", "peer", p, "err", err)
 		return
 	}
-	c.addrs = append([]ma.Multiaddr(nil), addrs...)
+	c.learned = keep
 	n.roster.put(c)
+}
+
+// learnable says whether an address contact p announced may be dialled
+// later: a public address; one on the very IP p is connected from (its
+// own machine, on another port, say after a restart); one mDNS saw p at on
+// this link; or a relay circuit through a relay learnable by those rules.
+// Anything else (port 22 of a router on our LAN, a host on a VPN) is a
+// place a contact could otherwise make us connect to.
+func (n *Node) learnable(p peer.ID, a ma.Multiaddr) bool {
+	if isRelayed(a) {
+		a = relayPart(a)
+	}
+	if manet.IsPublicAddr(a) {
+		return true
+	}
+	ip, err := manet.ToIP(a)
+	if err != nil {
+		return false // no IP (a DNS name): only the user gives those
+	}
+	for _, conn := range n.net.host.Network().ConnsToPeer(p) {
+		if rip, err := manet.ToIP(conn.RemoteMultiaddr()); err == nil && rip.Equal(ip) {
+			return true
+		}
+	}
+	for _, l := range n.net.lan.get(p) {
+		if lip, err := manet.ToIP(l); err == nil && lip.Equal(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func containsAddr(list []ma.Multiaddr, a ma.Multiaddr) bool {
@@ -212,7 +240,14 @@ func (n *Node) connect(ctx context.Context, c contact) error {
 	if isConnected(n.net.host, c.peer) {
 		return nil
 	}
-	addrs := append(append([]ma.Multiaddr{}, c.addrs...), n.net.lan.get(c.peer)...)
+	addrs := append(append(append([]ma.Multiaddr{}, c.addrs...), c.learned...), n.net.lan.get(c.peer)...)
+	if n.cfg.net.HideIP {
+		// Only relays we chose carry our connections (the gater refuses
+		// the rest): try the contact on each of them.
+		for _, r := range n.ownRelays() {
+			addrs = append(addrs, r.Encapsulate(ma.StringCast("/p2p-circuit")))
+		}
+	}
 	var err error
 	if len(addrs) > 0 || len(n.net.host.Peerstore().Addrs(c.peer)) > 0 {
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
@@ -222,7 +257,7 @@ func (n *Node) connect(ctx context.Context, c contact) error {
 			return nil
 		}
 	}
-	if n.net.dht != nil {
+	if n.cfg.net.DHT {
 		info, ferr := n.find(ctx, c)
 		if ferr == nil {
 			dctx, cancel := context.WithTimeout(ctx, dialTimeout)

@@ -74,7 +74,10 @@ func (t *punchTracer) succeeded(p peer.ID) bool {
 // open nothing at all. With --hide-ip, every direct connection with a
 // contact is refused, both ways, so a contact only ever sees a relay's
 // address; relays and DHT peers are dialed directly and learn the IP,
-// never who we talk to.
+// never who we talk to. And a contact is dialled only through a relay this
+// device chose (ownRelays), at the address it knows that relay by: a
+// contact that names a relay it runs, or any address for ours, would
+// otherwise get a direct connection from us there, and our IP with it.
 type gater struct {
 	n      *Node
 	hideIP bool
@@ -90,7 +93,10 @@ func (g *gater) isContact(p peer.ID) bool {
 func (g *gater) InterceptPeerDial(p peer.ID) bool { return !g.n.blocked.has(p) }
 
 func (g *gater) InterceptAddrDial(p peer.ID, a ma.Multiaddr) bool {
-	return !g.hideIP || isRelayed(a) || !g.isContact(p)
+	if !g.hideIP || !g.isContact(p) {
+		return true
+	}
+	return isRelayed(a) && containsAddr(g.n.ownRelays(), relayPart(a))
 }
 
 func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool { return true }
@@ -104,6 +110,33 @@ func (g *gater) InterceptSecured(_ network.Direction, p peer.ID, cm network.Conn
 
 func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) {
 	return true, 0
+}
+
+// ownRelays are the relays this device chose, as /<addr>/p2p/<relay>: its
+// static relays (--relay) and those it holds a reservation on.
+func (n *Node) ownRelays() []ma.Multiaddr {
+	var out []ma.Multiaddr
+	for _, r := range n.cfg.net.Relays {
+		p2p := ma.StringCast("/p2p/" + r.ID.String())
+		for _, a := range r.Addrs {
+			out = append(out, a.Encapsulate(p2p))
+		}
+	}
+	if n.net != nil && n.net.host != nil {
+		for _, a := range n.net.host.Addrs() {
+			if isRelayed(a) {
+				out = append(out, relayPart(a))
+			}
+		}
+	}
+	return out
+}
+
+// relayPart is what comes before /p2p-circuit in a relayed address: the
+// relay's own address and peer ID.
+func relayPart(a ma.Multiaddr) ma.Multiaddr {
+	r, _ := ma.SplitFunc(a, func(c ma.Component) bool { return c.Protocol().Code == ma.P_CIRCUIT })
+	return r
 }
 
 // peerSet is a set of peers safe for concurrent use.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"log/slog"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -39,18 +39,26 @@ func (n *Node) receiveRequest(ctx context.Context, p peer.ID, req protocol.Reque
 			return protocol.ReplyAccepted, nil
 		}
 	}
-	if err := n.store.AddRequest(ctx, p.String(), req.Name, req.Greeting, now, maxPendingRequests); err != nil {
+	name, err := protocol.NormalizeName(req.Name)
+	if err != nil {
+		return 0, err // Validate refused it already; this is the stored form
+	}
+	switch err := n.store.AddRequest(ctx, p.String(), name, req.Greeting, now, n.cfg.maxRequests); {
+	case errors.Is(err, store.ErrRequestsFull):
+		n.log.Info(fmt.Sprintf("a contact request was refused: %d wait for your decision already; accept or decline some", n.cfg.maxRequests))
+		return protocol.ReplyRateLimited, nil
+	case err != nil:
 		return 0, err
 	}
-	n.events.publish(api.Event{Type: api.EventRequest, Contact: req.Name})
+	n.events.publish(api.Event{Type: api.EventRequest, Contact: name, PeerID: p.String()})
 	return protocol.ReplyPending, nil
 }
 
 // addContactUnique adds p under name, or "name (2)", "name (3)"... if the
 // name is taken: a stranger's suggested name never overwrites a contact.
 func (n *Node) addContactUnique(ctx context.Context, name string, p peer.ID, addrs []string) (api.Contact, error) {
-	base := strings.TrimSpace(name)
-	if validName(base) != nil {
+	base, err := validName(name)
+	if err != nil {
 		base = "contact"
 	}
 	for i := 1; i < 100; i++ {
@@ -161,12 +169,12 @@ func (n *Node) sendOutRequest(ctx context.Context, c contact) error {
 	}
 	switch status {
 	case protocol.ReplyAccepted:
-		n.log.Info("contact request accepted", "peer", c.peer)
+		logAbout(n.log, slog.LevelInfo, "a contact accepted your contact request", "contact", c.name, "peer", c.peer)
 		return n.saveOutRequest(ctx, c.peer, nil)
 	case protocol.ReplyPending:
 		return errAwaitingAcceptance
 	case protocol.ReplyDeclined:
-		n.log.Info(fmt.Sprintf("%s declined your contact request; messages to them stay queued", c.name), "peer", c.peer)
+		logAbout(n.log, slog.LevelInfo, "a contact declined your contact request; messages to them stay queued", "contact", c.name, "peer", c.peer)
 		_ = n.saveOutRequest(ctx, c.peer, nil)
 		return errDeclined
 	default:

@@ -15,12 +15,15 @@ import (
 )
 
 const (
-	// maxPendingRequests bounds the requests waiting for a decision: a
-	// flood from fresh peer IDs pushes out the oldest, never grows disk.
+	// maxPendingRequests bounds the requests waiting for a decision: once
+	// full, new strangers are told to try later (rate-limited); a flood
+	// from fresh peer IDs never pushes out a request the user has not seen.
 	maxPendingRequests = 100
 	requestTimeout     = 10 * time.Second
 	// Strangers get few requests each, and few in total; contacts are
-	// never rate-limited by this (they use the chat protocol).
+	// never rate-limited by this (they use the chat protocol). Requests
+	// that carry an invite token have limits of their own, the same
+	// sizes, so a flood without tokens does not keep invitees out.
 	requestsPerPeer   = rate.Limit(1.0 / 10) // one per 10 s
 	requestPeerBurst  = 3
 	requestsPerSecond = 20
@@ -36,9 +39,9 @@ type requestLimiter struct {
 	byPeer map[peer.ID]*rate.Limiter
 }
 
-func newRequestLimiter() *requestLimiter {
+func newRequestLimiter(total rate.Limit, burst int) *requestLimiter {
 	return &requestLimiter{
-		total:  rate.NewLimiter(requestsPerSecond, requestBurst),
+		total:  rate.NewLimiter(total, burst),
 		byPeer: map[peer.ID]*rate.Limiter{},
 	}
 }
@@ -74,12 +77,16 @@ type requestService struct {
 	host   host.Host
 	model  requestModel
 	log    *slog.Logger
-	limits *requestLimiter
+	limits *requestLimiter // requests without a token
+	tokens *requestLimiter // requests carrying an invite token
 	g      *group
 }
 
-func newRequestService(ctx context.Context, h host.Host, m requestModel, log *slog.Logger) *requestService {
-	s := &requestService{host: h, model: m, log: log, limits: newRequestLimiter(), g: newGroup(ctx)}
+// newRequestService serves requests; total and burst bound the requests
+// of all strangers together (and, apart, of all token bearers).
+func newRequestService(ctx context.Context, h host.Host, m requestModel, log *slog.Logger, total rate.Limit, burst int) *requestService {
+	s := &requestService{host: h, model: m, log: log, limits: newRequestLimiter(total, burst),
+		tokens: newRequestLimiter(total, burst), g: newGroup(ctx)}
 	h.SetStreamHandler(protocol.RequestID, s.handle)
 	return s
 }
@@ -115,19 +122,25 @@ func (rs *requestService) handle(s network.Stream) {
 		return
 	}
 	_ = s.SetDeadline(time.Now().Add(requestTimeout))
-	if !rs.model.isContact(p) && !rs.limits.allow(p) { // contacts' retries are not a flood
-		_ = protocol.WriteReply(s, protocol.ReplyRateLimited)
-		return
-	}
+	// Read first (one frame of at most 1 KiB, under the deadline): whether
+	// it carries a token says which limit it counts against.
 	req, err := protocol.ReadRequest(s)
 	if err != nil {
-		rs.log.Info("contact request refused", "peer", p, "err", err)
+		logAbout(rs.log, slog.LevelInfo, "contact request refused: it could not be read", "peer", p, "err", err)
 		_ = s.Reset()
+		return
+	}
+	limits := rs.limits
+	if req.Token != ([16]byte{}) {
+		limits = rs.tokens
+	}
+	if !rs.model.isContact(p) && !limits.allow(p) { // contacts' retries are not a flood
+		_ = protocol.WriteReply(s, protocol.ReplyRateLimited)
 		return
 	}
 	status, err := rs.model.receiveRequest(rs.g.ctx, p, req)
 	if err != nil {
-		rs.log.Warn("could not record a contact request", "peer", p, "err", err)
+		logAbout(rs.log, slog.LevelWarn, "could not record a contact request", "peer", p, "err", err)
 		_ = s.Reset()
 		return
 	}

@@ -21,8 +21,11 @@ type contact struct {
 	id    int64
 	name  string
 	peer  peer.ID
-	addrs []ma.Multiaddr
-	rv    identity.Rendezvous // the pair's DHT rendezvous secret
+	addrs []ma.Multiaddr // given by the user or an invite
+	// learned are what the contact's identify announced, filtered
+	// (learnable): kept apart, so they never displace addrs.
+	learned []ma.Multiaddr
+	rv      identity.Rendezvous // the pair's DHT rendezvous secret
 }
 
 // roster is the set of contacts, by peer and by id.
@@ -68,6 +71,11 @@ func fromStore(sc store.Contact, key crypto.PrivKey) (contact, error) {
 	for _, s := range sc.Addrs {
 		if a, err := ma.NewMultiaddr(s); err == nil {
 			c.addrs = append(c.addrs, a)
+		}
+	}
+	for _, s := range sc.Learned {
+		if a, err := ma.NewMultiaddr(s); err == nil {
+			c.learned = append(c.learned, a)
 		}
 	}
 	return c, nil

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -38,8 +36,8 @@ func (n *Node) Identity(context.Context) (api.Identity, error) {
 // AddContact makes a peer a contact. It is the explicit act that lets the
 // peer open chat streams to us.
 func (n *Node) AddContact(ctx context.Context, req api.AddContact) (api.Contact, error) {
-	name := strings.TrimSpace(req.Name)
-	if err := validName(name); err != nil {
+	name, err := validName(req.Name)
+	if err != nil {
 		return api.Contact{}, err
 	}
 	p, addrs, err := parsePeer(req.PeerID, req.Addrs)
@@ -95,20 +93,26 @@ func (n *Node) checkPeerKey(p peer.ID) error {
 	return nil
 }
 
-func validName(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("%w: a contact needs a name", api.ErrInvalid)
-	case len(name) > maxNameLen:
-		return fmt.Errorf("%w: name longer than %d bytes", api.ErrInvalid, maxNameLen)
-	case !utf8.ValidString(name):
-		return fmt.Errorf("%w: a name must be UTF-8 text", api.ErrInvalid)
-	case name == api.FromMe:
-		return fmt.Errorf("%w: \"me\" stands for you in history; pick another name", api.ErrInvalid)
-	case strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || r == '/' }):
-		return fmt.Errorf("%w: names cannot contain control characters or '/'", api.ErrInvalid)
+// validName is a contact's name as it will be stored, or why it cannot
+// be: protocol.NormalizeName (trimmed, NFC; no control, format or
+// line-break characters), and neither "me" nor a '/'.
+func validName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", fmt.Errorf("%w: a contact needs a name", api.ErrInvalid)
 	}
-	return nil
+	name, err := protocol.NormalizeName(name)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	case len(name) > maxNameLen:
+		return "", fmt.Errorf("%w: name longer than %d bytes", api.ErrInvalid, maxNameLen)
+	case name == api.FromMe:
+		return "", fmt.Errorf("%w: \"me\" stands for you in history; pick another name", api.ErrInvalid)
+	case strings.ContainsRune(name, '/'):
+		return "", fmt.Errorf("%w: names cannot contain '/'", api.ErrInvalid)
+	}
+	return name, nil
 }
 
 // parsePeer accepts a peer ID or a full multiaddr ending in /p2p/PEERID,
@@ -289,6 +293,8 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 		st.Reachability = n.reachability()
 		if nt.dht != nil {
 			st.DHTPeers = nt.dht.RoutingTable().Size()
+		} else if rv := nt.rv.current(); rv != nil {
+			st.DHTPeers = rv.dht.RoutingTable().Size()
 		}
 	}
 	cs, err := n.store.Contacts(ctx)
@@ -310,6 +316,9 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 					cst.RTTMillis = float64(rtt.Microseconds()) / 1000
 				}
 			}
+			if !cst.Online {
+				cst.Hint = n.unreachableHint(rc)
+			}
 		}
 		st.Contacts = append(st.Contacts, cst)
 	}
@@ -319,4 +328,34 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 // Events streams node events until ctx ends or the node closes.
 func (n *Node) Events(ctx context.Context) (<-chan api.Event, error) {
 	return n.events.subscribe(ctx), nil
+}
+
+// unreachableHint says why a contact cannot be reached when the node can
+// tell: with --hide-ip, contacts are reached only through relays this
+// device chose, so a contact known only through other relays, or a device
+// with no relay at all, cannot meet.
+func (n *Node) unreachableHint(c contact) string {
+	if !n.cfg.net.HideIP {
+		return ""
+	}
+	own := n.ownRelays()
+	if len(own) == 0 {
+		return "with --hide-ip this device reaches contacts only through its own relays, and it has none: give one with --relay"
+	}
+	// What the contact told us (given, learned from its identify), not the
+	// peerstore, which holds our own tries through our relays.
+	others := 0
+	for _, a := range append(append([]ma.Multiaddr{}, c.addrs...), c.learned...) {
+		if !isRelayed(a) {
+			continue
+		}
+		if containsAddr(own, relayPart(a)) {
+			return ""
+		}
+		others++
+	}
+	if others > 0 {
+		return "reachable only through relays this device did not choose; with --hide-ip you meet only on your own relays: ask your contact to use one of them (hiso daemon --relay)"
+	}
+	return ""
 }

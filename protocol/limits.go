@@ -45,3 +45,8 @@ const (
 	MaxGrantAddrs  = 8
 	MaxAddrBytes   = 255
 )
+
+// MinSentAt is the earliest send time a message may carry: hiso did not
+// exist before, and a time outside years 0-9999 cannot even be written as
+// JSON (one such message would break history for every API client).
+var MinSentAt = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -188,10 +188,13 @@ func ValidateTimer(d time.Duration) error {
 }
 
 // CheckClock refuses a message whose send time is too far in the future of
-// the receiver's clock (now).
+// the receiver's clock (now), or before MinSentAt (or missing).
 func (e *Envelope) CheckClock(now time.Time) error {
-	if e.SentAt.After(now.Add(MaxClockSkew)) {
+	switch {
+	case e.SentAt.After(now.Add(MaxClockSkew)):
 		return ErrFromFuture
+	case e.SentAt.Before(MinSentAt):
+		return ErrFromPast
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/libp2p/go-msgio/pbio"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/hiso-chat/hiso/protocol/pb"
 )
@@ -57,13 +58,35 @@ func (r *Request) Validate() error {
 	return nil
 }
 
-// ValidateName checks a display name.
+// ValidateName checks a display name (see NormalizeName).
 func ValidateName(name string) error {
-	if name == "" || len(name) > MaxNameBytes || !utf8.ValidString(name) ||
-		strings.ContainsFunc(name, unicode.IsControl) {
-		return fmt.Errorf("%w: a name is 1 to %d bytes of text without control characters", ErrBadRequest, MaxNameBytes)
+	if _, err := NormalizeName(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
 	return nil
+}
+
+// NormalizeName is the one check of a display name, wherever a name
+// enters (a contact added or renamed, a request sent or received): it
+// returns the name in Unicode NFC, and refuses one that is empty, longer
+// than MaxNameBytes, not UTF-8, or holds a control (Cc), format (Cf: bidi
+// overrides and marks, zero-width characters, BOM) or line or paragraph
+// separator (Zl, Zp) character. Such characters make a name look like
+// another (or reorder what follows it on a terminal); no name needs them.
+func NormalizeName(name string) (string, error) {
+	if !utf8.ValidString(name) {
+		return "", fmt.Errorf("%w: a name must be UTF-8 text", ErrBadName)
+	}
+	name = norm.NFC.String(name)
+	switch {
+	case name == "":
+		return "", fmt.Errorf("%w: a name cannot be empty", ErrBadName)
+	case len(name) > MaxNameBytes:
+		return "", fmt.Errorf("%w: a name is at most %d bytes", ErrBadName, MaxNameBytes)
+	case strings.ContainsFunc(name, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) }):
+		return "", fmt.Errorf("%w: a name cannot hold control, format (direction, zero-width) or line-break characters", ErrBadName)
+	}
+	return name, nil
 }
 
 // WriteRequest sends r as one frame.

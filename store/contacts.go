@@ -12,7 +12,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 )
 
-const contactCols = "id, name, peer_id, addrs, created_at, verified, timer_ms"
+const contactCols = "id, name, peer_id, addrs, created_at, verified, timer_ms, learned_addrs"
 
 // AddContact adds a contact with a fresh conversation key. Names and peer
 // IDs are unique (compared exactly, byte for byte): ErrNameTaken,
@@ -124,6 +124,22 @@ func (s *Store) SetContactAddrs(ctx context.Context, id int64, addrs []string) e
 	})
 }
 
+// SetLearnedAddrs replaces the addresses a contact announced itself
+// (identify), kept apart from those the user gave (SetContactAddrs).
+func (s *Store) SetLearnedAddrs(ctx context.Context, id int64, addrs []string) error {
+	addrsJSON, err := encodeAddrs(addrs)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE contacts SET learned_addrs = ? WHERE id = ?", addrsJSON, id)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res, id)
+	})
+}
+
 // SetVerified records whether we verified the contact's safety number.
 // Setting it to true when it was false also adds a KindVerified line
 // (Dir Outgoing); nothing is sent to the contact. ErrNotFound for an
@@ -164,11 +180,17 @@ type scanner interface{ Scan(dest ...any) error }
 func scanContact(r scanner) (Contact, error) {
 	var (
 		c              Contact
-		addrs          string
+		addrs, learned string
 		created, timer int64
 	)
-	if err := r.Scan(&c.ID, &c.Name, &c.PeerID, &addrs, &created, &c.Verified, &timer); err != nil {
+	if err := r.Scan(&c.ID, &c.Name, &c.PeerID, &addrs, &created, &c.Verified, &timer, &learned); err != nil {
 		return Contact{}, err
+	}
+	if err := json.Unmarshal([]byte(learned), &c.Learned); err != nil {
+		return Contact{}, fmt.Errorf("store: contact %d: bad learned addrs: %w", c.ID, err)
+	}
+	if len(c.Learned) == 0 {
+		c.Learned = nil
 	}
 	c.Timer = msDur(timer)
 	if err := json.Unmarshal([]byte(addrs), &c.Addrs); err != nil {

@@ -94,6 +94,20 @@ func TestContacts(t *testing.T) {
 	if err := s.SetContactAddrs(ctx, 999, newAddrs); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("SetContactAddrs(unknown) = %v", err)
 	}
+	// Learned addresses live apart: setting them leaves the given ones.
+	if err := s.SetContactAddrs(ctx, bob.ID, newAddrs); err != nil {
+		t.Fatal(err)
+	}
+	learned := []string{"/ip4/203.0.113.7/tcp/4001"}
+	if err := s.SetLearnedAddrs(ctx, bob.ID, learned); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Contact(ctx, bob.ID); !reflect.DeepEqual(c.Addrs, newAddrs) || !reflect.DeepEqual(c.Learned, learned) {
+		t.Fatalf("after SetLearnedAddrs: given %v, learned %v", c.Addrs, c.Learned)
+	}
+	if err := s.SetLearnedAddrs(ctx, 999, learned); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("SetLearnedAddrs(unknown) = %v", err)
+	}
 }
 
 func TestRemoveContact(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 // (its sealed body, and its terms in the search index) is gone from the
 // files, not only from the tables (forensic tests: deletes_test.go).
 
-// DeleteForBoth deletes those of ids that are messages of the conversation
-// (either direction, texts or system lines; other ids are ignored), adds a
+// DeleteForBoth deletes those of ids that are texts of the conversation
+// (either direction; system lines and other ids are ignored), adds a
 // KindDeleted line (Dir Outgoing, Data: how many) and queues an
 // EventDelete naming the deleted ids for the contact (one per 512 ids),
 // in one transaction. It returns how many were deleted; if none, nothing
@@ -31,11 +31,11 @@ func (s *Store) DeleteForBoth(ctx context.Context, contactID int64, ids []Messag
 			return err
 		}
 		n = len(gone)
-		evs, first, err := w.queueIDEvents(contactID, EventDelete, gone, now)
+		_, first, err := w.queueIDEvents(contactID, EventDelete, gone, now)
 		if err != nil {
 			return err
 		}
-		_, err = w.addLine(contactID, evs[0], Outgoing, first, KindDeleted, strconv.Itoa(n), now, now)
+		_, err = w.addLine(contactID, NewMessageID(), Outgoing, first, KindDeleted, strconv.Itoa(n), now, now)
 		return err
 	})
 	if err != nil {
@@ -47,7 +47,7 @@ func (s *Store) DeleteForBoth(ctx context.Context, contactID int64, ids []Messag
 	return n, nil
 }
 
-// ClearForBoth deletes every message of the conversation (queued texts
+// ClearForBoth deletes every text of the conversation (queued texts
 // leave the outbox with them; other queued events stay), replaces the
 // conversation key with a fresh one, adds a KindCleared line (Dir
 // Outgoing) and queues an EventClear for the contact, in one transaction,
@@ -66,7 +66,7 @@ func (s *Store) ClearForBoth(ctx context.Context, contactID int64, now time.Time
 		if err := w.queueEvent(contactID, id, seq, EventClear, nil, nil, now); err != nil {
 			return err
 		}
-		_, err = w.addLine(contactID, id, Outgoing, seq, KindCleared, "", now, now)
+		_, err = w.addLine(contactID, NewMessageID(), Outgoing, seq, KindCleared, "", now, now)
 		return err
 	})
 	if err != nil {

@@ -179,14 +179,17 @@ func (s *Store) MarkEventsSent(ctx context.Context, ids []MessageID) error {
 	})
 }
 
-// MarkEventsDelivered records that the peer acknowledged events: they
-// leave the outbox, and texts become Delivered unless they are already
-// Delivered or Read. One transaction. It returns the ids of the texts
-// whose state changed, in the order given; unknown ids are ignored.
-func (s *Store) MarkEventsDelivered(ctx context.Context, ids []MessageID) ([]MessageID, error) {
+// MarkEventsDelivered records that the peer acknowledged events at now:
+// they leave the outbox, and texts become Delivered unless they are
+// already Delivered or Read; a self-destructing text gets its upper bound,
+// ExpiresAt = now + its timer + ReceiptGrace (the read receipt brings it
+// closer). One transaction. It returns the ids of the texts whose state
+// changed, in the order given; unknown ids are ignored.
+func (s *Store) MarkEventsDelivered(ctx context.Context, ids []MessageID, now time.Time) ([]MessageID, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	now = truncMS(now)
 	var changed []MessageID
 	err := s.writeUnsyncedTx(ctx, func(w *wtx) error {
 		changed = changed[:0]
@@ -195,7 +198,8 @@ func (s *Store) MarkEventsDelivered(ctx context.Context, ids []MessageID) ([]Mes
 			if _, err := del.ExecContext(ctx, id[:]); err != nil {
 				return err
 			}
-			res, err := upd.ExecContext(ctx, int(Delivered), id[:], int(Outgoing), int(Delivered), int(Read))
+			res, err := upd.ExecContext(ctx, int(Delivered), id[:], int(Outgoing), int(Delivered), int(Read),
+				toMS(now), durMS(ReceiptGrace))
 			if err != nil {
 				return err
 			}

@@ -78,7 +78,7 @@ func TestOutboxEvents(t *testing.T) {
 	if !reflect.DeepEqual(evs[1].IDs, read) {
 		t.Fatalf("receipt ids = %v, want %v", evs[1].IDs, read)
 	}
-	if evs[2].Timer != time.Hour || evs[2].ID != line.ID || line.Seq != 3 {
+	if evs[2].Timer != time.Hour || evs[2].ID == line.ID || line.Seq != 3 {
 		t.Fatalf("set-timer event = %+v, line %+v", evs[2], line)
 	}
 	if got := evs[3].Message; got.ID != m4.ID || got.ReplyTo != in[0].Message.ID || got.Timer != time.Hour || got.Text != "four" {
@@ -120,7 +120,7 @@ func TestOutboxEvents(t *testing.T) {
 	}
 
 	// Delivered: all leave the outbox; only texts are reported.
-	changed, err := s.MarkEventsDelivered(ctx, append(all, NewMessageID()))
+	changed, err := s.MarkEventsDelivered(ctx, append(all, NewMessageID()), time.Now())
 	if err != nil || !reflect.DeepEqual(changed, []MessageID{m1.ID, m4.ID}) {
 		t.Fatalf("MarkEventsDelivered = %v, %v", changed, err)
 	}
@@ -137,7 +137,7 @@ func TestOutboxEvents(t *testing.T) {
 	if m, err := s.Enqueue(ctx, a.ID, "six", now); err != nil || m.Seq != 6 {
 		t.Fatalf("Enqueue after events: seq %d, %v", m.Seq, err)
 	}
-	if changed, err := s.MarkEventsDelivered(ctx, all); err != nil || len(changed) != 0 {
+	if changed, err := s.MarkEventsDelivered(ctx, all, time.Now()); err != nil || len(changed) != 0 {
 		t.Fatalf("second MarkEventsDelivered = %v, %v", changed, err)
 	}
 	// The marks commit unsynced; every other write must still be synced.

@@ -133,7 +133,7 @@ func (s *Store) MarkSent(ctx context.Context, ids []MessageID) error {
 // Delivered or Read. One transaction. It returns the ids whose state
 // actually changed, in the order given; unknown ids are ignored.
 func (s *Store) MarkDelivered(ctx context.Context, ids []MessageID) ([]MessageID, error) {
-	return s.MarkEventsDelivered(ctx, ids)
+	return s.MarkEventsDelivered(ctx, ids, time.Now())
 }
 
 // RequestCount returns the number of pending requests.

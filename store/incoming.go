@@ -25,11 +25,11 @@ const seenRetention = 30 * 24 * time.Hour
 //     read before, becomes Read with ReadAt = now (our clock) and, if it has
 //     a timer, ExpiresAt = now + Timer. Other ids change nothing (a forged
 //     receipt starts no clock). Changed: the texts now read.
-//   - EventDelete: the ids that are messages of this conversation (either
+//   - EventDelete: the ids that are texts of this conversation (either
 //     direction) are deleted; ids of other conversations change nothing.
 //     If any was deleted, a KindDeleted line (Dir Incoming, Data: how
 //     many) is added. Changed: the messages deleted.
-//   - EventClear: every message of the conversation is deleted (queued
+//   - EventClear: every text of the conversation is deleted (queued
 //     texts leave the outbox; our other queued events stay), the
 //     conversation key is replaced, and a KindCleared line is added.
 //   - EventSetTimer: sets the conversation's timer and adds a KindTimerSet
@@ -37,8 +37,10 @@ const seenRetention = 30 * 24 * time.Hour
 //   - EventPrekey, EventMailboxGrant: Data replaces the contact's
 //     announcement of that kind (empty Data removes it); no line.
 //
-// System lines get the event's id. After a delete or clear, the WAL is
-// checkpointed (see checkpoint).
+// Deletes and clears remove texts only, never system lines, and system
+// lines get ids of their own, never the event's: a contact cannot erase
+// the trace of its timer change, its delete or its clear, nor of ours.
+// After a delete or clear, the WAL is checkpointed (see checkpoint).
 func (s *Store) ApplyIncoming(ctx context.Context, events []InEvent, now time.Time) ([]Applied, error) {
 	if len(events) == 0 {
 		return nil, nil
@@ -122,7 +124,7 @@ func (w *wtx) apply(ev *InEvent, now time.Time) (Applied, error) {
 	}
 	a := Applied{Inserted: true}
 	line := func(kind Kind, data string) (err error) {
-		a.Message, err = w.addLine(ev.ContactID, ev.ID, Incoming, ev.Seq, kind, data, ev.SentAt, now)
+		a.Message, err = w.addLine(ev.ContactID, NewMessageID(), Incoming, ev.Seq, kind, data, ev.SentAt, now)
 		return err
 	}
 	switch ev.Kind {
@@ -158,7 +160,7 @@ func (w *wtx) applyReceipt(contactID int64, ids []MessageID, now time.Time) ([]M
 	var changed []MessageID
 	for _, id := range ids {
 		res, err := w.ExecContext(w.ctx, "UPDATE messages SET state = ?1, read_at = ?2,"+
-			" expires_at = CASE WHEN timer_ms > 0 THEN ?2 + timer_ms END"+
+			" expires_at = CASE WHEN timer_ms > 0 THEN min(coalesce(expires_at, ?2 + timer_ms), ?2 + timer_ms) END"+
 			" WHERE id = ?3 AND contact_id = ?4 AND direction = ?5 AND kind = 0 AND read_at IS NULL",
 			int(Read), toMS(now), id[:], contactID, int(Outgoing))
 		if err != nil {
@@ -173,11 +175,15 @@ func (w *wtx) applyReceipt(contactID int64, ids []MessageID, now time.Time) ([]M
 	return changed, nil
 }
 
-// deleteIDs deletes those of ids that are messages of the conversation.
+// contentOnly limits a deletion to what users wrote (texts): system lines
+// stay, whoever asks, so history never changes without a trace.
+const contentOnly = " AND kind = 0"
+
+// deleteIDs deletes those of ids that are texts of the conversation.
 func (w *wtx) deleteIDs(contactID int64, ids []MessageID, now time.Time) ([]MessageID, error) {
 	var out []MessageID
 	for _, id := range ids {
-		ds, err := w.deleteMessages(now, "id = ? AND contact_id = ?", id[:], contactID)
+		ds, err := w.deleteMessages(now, "id = ? AND contact_id = ?"+contentOnly, id[:], contactID)
 		if err != nil {
 			return nil, err
 		}
@@ -188,13 +194,57 @@ func (w *wtx) deleteIDs(contactID int64, ids []MessageID, now time.Time) ([]Mess
 	return out, nil
 }
 
-// clearConversation deletes every message of a conversation and replaces
-// its key.
+// clearConversation deletes every text of a conversation and replaces its
+// key; its system lines stay, sealed again under the new key.
 func (w *wtx) clearConversation(contactID int64, now time.Time) error {
-	if _, err := w.deleteMessages(now, "contact_id = ?", contactID); err != nil {
+	if _, err := w.deleteMessages(now, "contact_id = ?"+contentOnly, contactID); err != nil {
 		return err
 	}
-	return w.replaceConvKey(contactID)
+	old, err := w.key(contactID)
+	if err != nil {
+		return err
+	}
+	rows, err := w.QueryContext(w.ctx, "SELECT id, kind, body FROM messages WHERE contact_id = ? AND kind != 0", contactID)
+	if err != nil {
+		return err
+	}
+	var lines []Message
+	for rows.Next() {
+		var (
+			m        = Message{ContactID: contactID}
+			id, body []byte
+			kind     int
+		)
+		if err := rows.Scan(&id, &kind, &body); err != nil {
+			rows.Close()
+			return err
+		}
+		copy(m.ID[:], id)
+		m.Kind = Kind(kind)
+		if err := w.s.openBody(&old, &m, body); err != nil {
+			rows.Close()
+			return err
+		}
+		lines = append(lines, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := w.replaceConvKey(contactID); err != nil {
+		return err
+	}
+	key, err := w.key(contactID)
+	if err != nil {
+		return err
+	}
+	for i := range lines {
+		if _, err := w.ExecContext(w.ctx, "UPDATE messages SET body = ? WHERE id = ? AND contact_id = ?",
+			w.s.sealBody(&key, &lines[i]), lines[i].ID[:], contactID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // timerData is the Data of a KindTimerSet line.

@@ -103,11 +103,11 @@ func TestApplyIncomingDelete(t *testing.T) {
 		t.Fatalf("delete: %+v", got[0])
 	}
 	line := got[0].Message
-	if line == nil || line.ID != del.ID || line.Kind != KindDeleted || line.Data != "2" || line.Dir != Incoming || line.Seq != 4 {
+	if line == nil || line.ID == del.ID || line.Kind != KindDeleted || line.Data != "2" || line.Dir != Incoming || line.Seq != 4 {
 		t.Fatalf("delete line: %+v", line)
 	}
 	h := history(t, s, a.ID)
-	if !reflect.DeepEqual(ids(h), []MessageID{keep.ID, del.ID}) {
+	if !reflect.DeepEqual(ids(h), []MessageID{keep.ID, line.ID}) {
 		t.Fatalf("history after delete: %v %v", texts(h), kinds(h))
 	}
 	if n, _ := s.PendingCount(ctx, a.ID); n != 0 {
@@ -150,11 +150,11 @@ func TestApplyIncomingClear(t *testing.T) {
 	after := textEvent(a.ID, 4, "after the clear")
 	got := apply(t, s, now, clr, after)
 	if !got[0].Inserted || !got[0].Cleared || got[0].Message == nil || got[0].Message.Kind != KindCleared ||
-		got[0].Message.Dir != Incoming || got[0].Message.ID != clr.ID || !got[1].Inserted {
+		got[0].Message.Dir != Incoming || got[0].Message.ID == clr.ID || !got[1].Inserted {
 		t.Fatalf("clear: %+v / %+v", got[0], got[0].Message)
 	}
 	h := history(t, s, a.ID)
-	if !reflect.DeepEqual(ids(h), []MessageID{clr.ID, after.ID}) || h[1].Text != "after the clear" {
+	if !reflect.DeepEqual(ids(h), []MessageID{got[0].Message.ID, after.ID}) || h[1].Text != "after the clear" {
 		t.Fatalf("history after clear: %v %v", texts(h), kinds(h))
 	}
 	if _, err := s.Message(ctx, queued.ID); !errors.Is(err, ErrNotFound) {
@@ -202,7 +202,7 @@ func TestApplyIncomingSetTimer(t *testing.T) {
 	ev := InEvent{ID: NewMessageID(), ContactID: a.ID, Seq: 1, SentAt: now.Add(-time.Hour), Kind: EventSetTimer, Timer: time.Hour}
 	got := apply(t, s, now, ev)
 	l := got[0].Message
-	if !got[0].Inserted || l == nil || l.ID != ev.ID || l.Kind != KindTimerSet || l.Data != "3600" || l.Dir != Incoming ||
+	if !got[0].Inserted || l == nil || l.ID == ev.ID || l.Kind != KindTimerSet || l.Data != "3600" || l.Dir != Incoming ||
 		!l.SentAt.Equal(truncMS(ev.SentAt)) || !l.ReceivedAt.Equal(truncMS(now)) {
 		t.Fatalf("set-timer: %+v / %+v", got[0], l)
 	}

@@ -92,7 +92,7 @@ func TestUploadsState(t *testing.T) {
 	if ups[ms[0].ID].BlobID != ([32]byte{1}) {
 		t.Fatalf("uploads %v", ups)
 	}
-	s.MarkEventsDelivered(ctx, []MessageID{ms[0].ID})
+	s.MarkEventsDelivered(ctx, []MessageID{ms[0].ID}, time.Now())
 	s.ForgetUploads(ctx, []MessageID{ms[0].ID})
 	if m := message(t, s, ms[0].ID); m.State != Delivered {
 		t.Fatalf("state after ack %v", m.State)

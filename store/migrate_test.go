@@ -143,7 +143,7 @@ func TestMigrateFrom0001(t *testing.T) {
 	if m, err := s.Enqueue(ctx, cid, "new", time.Now()); err != nil || m.Seq != 4 {
 		t.Fatalf("Enqueue after migration: %+v, %v", m, err)
 	}
-	if changed, err := s.MarkEventsDelivered(ctx, []MessageID{msgs[2].id, msgs[3].id}); err != nil || len(changed) != 2 {
+	if changed, err := s.MarkEventsDelivered(ctx, []MessageID{msgs[2].id, msgs[3].id}, time.Now()); err != nil || len(changed) != 2 {
 		t.Fatalf("MarkEventsDelivered = %v, %v", changed, err)
 	}
 	if ins, err := s.StoreIncoming(ctx, []Message{{ID: msgs[1].id, ContactID: cid, Dir: Incoming, Text: "dup"}}); err != nil || ins[0] {

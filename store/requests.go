@@ -20,10 +20,14 @@ type Request struct {
 	ReceivedAt time.Time
 }
 
+// ErrRequestsFull: max requests already wait for the user's decision.
+var ErrRequestsFull = errors.New("store: too many contact requests are waiting")
+
 // AddRequest records a contact request, or refreshes the one already
 // pending from the same peer (name, greeting, time). At most max requests
-// are kept: the oldest are dropped. A request from a blocked peer is
-// ignored.
+// are kept: when max are waiting, a request from a new peer is refused
+// with ErrRequestsFull (none that waits is dropped). A request from a
+// blocked peer is ignored.
 func (s *Store) AddRequest(ctx context.Context, peerID, name, greeting string, now time.Time, max int) error {
 	if peerID == "" {
 		return errors.New("store: empty peer ID")
@@ -37,13 +41,17 @@ func (s *Store) AddRequest(ctx context.Context, peerID, name, greeting string, n
 		if err != nil || blocked {
 			return err
 		}
-		// REPLACE gives a refreshed request a new rowid: newest again.
-		if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO requests (peer_id, name, greeting, received_at)"+
-			" VALUES (?, ?, ?, ?)", peerID, name, greeting, toMS(now)); err != nil {
+		var waiting int
+		var known bool
+		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(peer_id = ?), 0) > 0 FROM requests", peerID).Scan(&waiting, &known); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM requests WHERE rowid IN (SELECT rowid FROM requests"+
-			" ORDER BY received_at DESC, rowid DESC LIMIT -1 OFFSET ?)", max)
+		if !known && waiting >= max {
+			return ErrRequestsFull
+		}
+		// REPLACE gives a refreshed request a new rowid: newest again.
+		_, err = tx.ExecContext(ctx, "INSERT OR REPLACE INTO requests (peer_id, name, greeting, received_at)"+
+			" VALUES (?, ?, ?, ?)", peerID, name, greeting, toMS(now))
 		return err
 	})
 }

@@ -56,20 +56,24 @@ func TestRequests(t *testing.T) {
 	if n, err := s.RequestCount(ctx); err != nil || n != 3 {
 		t.Fatalf("RequestCount = %d, %v", n, err)
 	}
-	// At most max: the oldest go.
-	if err := s.AddRequest(ctx, "p4", "n", "g", t0.Add(2*time.Hour), 2); err != nil {
+	// At most max: a new peer is refused, none that waits goes; a peer
+	// already waiting may refresh its request.
+	if err := s.AddRequest(ctx, "p4", "n", "g", t0.Add(2*time.Hour), 3); !errors.Is(err, ErrRequestsFull) {
+		t.Fatalf("a fourth request with max 3: %v, want ErrRequestsFull", err)
+	}
+	if err := s.AddRequest(ctx, "p3", "n", "g", t0.Add(2*time.Hour), 3); err != nil {
+		t.Fatalf("a refresh with the table full: %v", err)
+	}
+	if got := peers(); !reflect.DeepEqual(got, []string{"p3", "p1", "p2"}) {
+		t.Fatalf("after max 3: %v", got)
+	}
+	if err := s.RemoveRequest(ctx, "p3"); err != nil {
 		t.Fatal(err)
 	}
-	if got := peers(); !reflect.DeepEqual(got, []string{"p4", "p1"}) {
-		t.Fatalf("after max 2: %v", got)
-	}
-	if err := s.RemoveRequest(ctx, "p4"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RemoveRequest(ctx, "p4"); err != nil {
+	if err := s.RemoveRequest(ctx, "p3"); err != nil {
 		t.Fatalf("second RemoveRequest: %v", err)
 	}
-	if got := peers(); !reflect.DeepEqual(got, []string{"p1"}) {
+	if got := peers(); !reflect.DeepEqual(got, []string{"p1", "p2"}) {
 		t.Fatalf("after RemoveRequest: %v", got)
 	}
 	for _, bad := range []error{
@@ -83,15 +87,16 @@ func TestRequests(t *testing.T) {
 }
 
 // TestRequestsBounded: 5,000 distinct peers never grow the table beyond
-// max; the newest stay.
+// max; the first stay (a flood never evicts a request that waits).
 func TestRequestsBounded(t *testing.T) {
 	ctx := context.Background()
 	s := openTestSync(t, dbPath(t), "NORMAL") // 5,000 commits; what is tested does not depend on fsync
 	const peers, max = 5000, 50
 	t0 := time.Now()
 	for i := 0; i < peers; i++ {
-		if err := s.AddRequest(ctx, fmt.Sprint("peer-", i), "n", "g", t0.Add(time.Duration(i)*time.Millisecond), max); err != nil {
-			t.Fatal(err)
+		err := s.AddRequest(ctx, fmt.Sprint("peer-", i), "n", "g", t0.Add(time.Duration(i)*time.Millisecond), max)
+		if (i < max && err != nil) || (i >= max && !errors.Is(err, ErrRequestsFull)) {
+			t.Fatalf("request %d: %v", i, err)
 		}
 		if i%500 == 0 || i == peers-1 {
 			if n := count(t, s, "SELECT count(*) FROM requests"); n != min(i+1, max) {
@@ -104,7 +109,7 @@ func TestRequestsBounded(t *testing.T) {
 		t.Fatalf("Requests: %d, %v", len(rs), err)
 	}
 	for i, r := range rs {
-		if want := fmt.Sprint("peer-", peers-1-i); r.PeerID != want {
+		if want := fmt.Sprint("peer-", max-1-i); r.PeerID != want {
 			t.Fatalf("request %d is %s, want %s", i, r.PeerID, want)
 		}
 	}

@@ -29,7 +29,9 @@ func (w *stmts) prepare(ctx context.Context, db *sql.DB) error {
 			" VALUES (?, ?, ?, ?, ?, ?, ?)"},
 		{&w.markSent, "UPDATE messages SET state = ? WHERE id = ? AND direction = ? AND kind = 0 AND state = ?"},
 		{&w.delOutbox, "DELETE FROM outbox WHERE id = ?"},
-		{&w.markDelivered, "UPDATE messages SET state = ? WHERE id = ? AND direction = ? AND kind = 0 AND state NOT IN (?, ?)"},
+		{&w.markDelivered, "UPDATE messages SET state = ?1," +
+			" expires_at = CASE WHEN timer_ms > 0 AND expires_at IS NULL THEN ?6 + timer_ms + ?7 ELSE expires_at END" +
+			" WHERE id = ?2 AND direction = ?3 AND kind = 0 AND state NOT IN (?4, ?5)"},
 		// The newest limit messages, then oldest first.
 		{&w.history, "SELECT " + messageCols + " FROM (" +
 			"SELECT " + messageCols + ", m.local_seq AS local_seq FROM messages m" +

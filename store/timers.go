@@ -30,7 +30,7 @@ func (s *Store) Timer(ctx context.Context, contactID int64) (time.Duration, erro
 // SetTimer sets the conversation's self-destruct timer (0: off; otherwise
 // whole seconds) and adds a KindTimerSet line saying who did it (by), in
 // one transaction. If by is Outgoing, it also queues an EventSetTimer for
-// the contact (the line then has the event's id and seq). It returns the
+// the contact (the line then has the event's seq, and an id of its own). It returns the
 // line. Texts already sent keep the timer they were sent with.
 func (s *Store) SetTimer(ctx context.Context, contactID int64, d time.Duration, by Direction, now time.Time) (Message, error) {
 	if d < 0 || d%time.Second != 0 {
@@ -56,7 +56,7 @@ func (s *Store) SetTimer(ctx context.Context, contactID int64, d time.Duration, 
 			}
 		}
 		var err error
-		line, err = w.addLine(contactID, id, by, seq, KindTimerSet, timerData(d), now, now)
+		line, err = w.addLine(contactID, NewMessageID(), by, seq, KindTimerSet, timerData(d), now, now)
 		return err
 	})
 	if err != nil {
@@ -221,3 +221,9 @@ func byContact(ds []deleted) map[int64][]MessageID {
 	}
 	return out
 }
+
+// ReceiptGrace bounds how long after delivery the sender keeps a
+// self-destructing text that was never reported read: it expires at
+// delivery + its timer + ReceiptGrace at the latest, so a contact that
+// withholds read receipts cannot keep the sender's copy alive.
+const ReceiptGrace = 7 * 24 * time.Hour

@@ -247,7 +247,7 @@ func TestReceipts(t *testing.T) {
 		t.Fatalf("second receipt restarted the clock: %v", m.ExpiresAt)
 	}
 	// A late delivery ack does not downgrade Read.
-	if changed, err := s.MarkEventsDelivered(ctx, []MessageID{timed.ID}); err != nil || len(changed) != 0 {
+	if changed, err := s.MarkEventsDelivered(ctx, []MessageID{timed.ID}, time.Now()); err != nil || len(changed) != 0 {
 		t.Fatalf("MarkEventsDelivered after read = %v, %v", changed, err)
 	}
 	if m := message(t, s, timed.ID); m.State != Read {

@@ -124,7 +124,8 @@ type Contact struct {
 	ID        int64
 	Name      string
 	PeerID    string   // libp2p peer ID in its text form; opaque to store
-	Addrs     []string // known multiaddrs in text form; opaque to store
+	Addrs     []string // multiaddrs given by the user or an invite, in text form; opaque to store
+	Learned   []string // multiaddrs the contact announced (identify)
 	CreatedAt time.Time
 	Verified  bool          // we verified the contact's safety number
 	Timer     time.Duration // the conversation's self-destruct timer; 0: off

@@ -103,29 +103,37 @@ type daemon struct {
 	port   int
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
+	errw   *lockedWriter // writes stderr
 	done   chan error
 }
 
-func startDaemon(t *testing.T, home string, port int) *daemon {
+// logs is what the daemon wrote to stderr so far.
+func (d *daemon) logs() string {
+	d.errw.mu.Lock()
+	defer d.errw.mu.Unlock()
+	return d.stderr.String()
+}
+
+// startDaemon starts a daemon for home; extraEnv (KEY=value) overrides
+// the environment.
+func startDaemon(t *testing.T, home string, port int, extraEnv ...string) *daemon {
 	t.Helper()
-	return startDaemonArgs(t, home, port)
+	return startDaemonFull(t, home, port, nil, extraEnv)
 }
 
 // startDaemonArgs is startDaemon with more flags.
 func startDaemonArgs(t *testing.T, home string, port int, args ...string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(hisoBin, append([]string{"daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)}, args...)...)
-	return startDaemonWith(t, home, port)
+	return startDaemonFull(t, home, port, args, nil)
 }
 
-// startDaemonWith is startDaemon with more flags.
-func startDaemonWith(t *testing.T, home string, port int, flags ...string) *daemon {
+func startDaemonFull(t *testing.T, home string, port int, args, extraEnv []string) *daemon {
 	t.Helper()
 	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(hisoBin, append([]string{"daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)}, flags...)...)
-	d.cmd.Env = env(home)
-	d.cmd.Stderr = &lockedWriter{w: d.stderr}
+	d.cmd = exec.Command(hisoBin, append([]string{"daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)}, args...)...)
+	d.cmd.Env = append(env(home), extraEnv...)
+	d.errw = &lockedWriter{w: d.stderr}
+	d.cmd.Stderr = d.errw
 	stdout, err := d.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -39,8 +39,15 @@ func (g *Globals) paths() (home.Paths, error) {
 	return home.NewPaths(dir), nil
 }
 
+// logger logs at --log-level. Above debug, hiso's logs name no contact and
+// hold no peer ID or address (node.logAbout); at debug they do, which is
+// said once at the start, since logs are kept in clear outside the home.
 func (g *Globals) logger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: g.LogLevel}))
+	l := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: g.LogLevel}))
+	if g.LogLevel <= slog.LevelDebug {
+		l.Warn("debug logs name your contacts and hold peer IDs and addresses, in clear: do not keep them")
+	}
+	return l
 }
 
 // passphrase gets the passphrase from --passphrase-file, HISO_PASSPHRASE

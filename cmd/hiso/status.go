@@ -71,5 +71,13 @@ func (c *statusCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", ct.Name, state, ct.Queued, ct.Kind, rtt, ct.RemoteAddr)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, ct := range st.Contacts {
+		if ct.Hint != "" {
+			fmt.Fprintf(s.out, "%s: %s\n", ct.Name, ct.Hint)
+		}
+	}
+	return nil
 }

@@ -144,14 +144,20 @@ type ContactStatus struct {
 	// RTTMillis is the smoothed round-trip time, when known.
 	RTTMillis float64 `json:"rtt_ms,omitempty"`
 	Queued    int     `json:"queued"`
+	// Hint says, for the user, why the contact cannot be reached, when
+	// the node can tell (with --hide-ip: no relay in common).
+	Hint string `json:"hint,omitempty"`
 }
 
 // Event is one line of GET /v1/events (newline-delimited JSON).
 type Event struct {
 	Type    EventType `json:"type"`
 	Contact string    `json:"contact,omitempty"`
-	Message *Message  `json:"message,omitempty"`
-	IDs     []string  `json:"ids,omitempty"`
+	// PeerID is the requester's, on a request event (whose Contact is only
+	// the name it suggests).
+	PeerID  string   `json:"peer_id,omitempty"`
+	Message *Message `json:"message,omitempty"`
+	IDs     []string `json:"ids,omitempty"`
 }
 
 // Invite is `hiso invite --json`.

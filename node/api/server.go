@@ -244,7 +244,6 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	if fl != nil {
 		fl.Flush()
 	}
-	enc := json.NewEncoder(w)
 	keep := time.NewTicker(15 * time.Second)
 	defer keep.Stop()
 	for {
@@ -253,7 +252,14 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			if enc.Encode(ev) != nil {
+			b, err := json.Marshal(ev)
+			if err != nil {
+				// One event that cannot be written (a node bug) must not
+				// end every subscriber's stream.
+				h.log.Warn("an event could not be written as JSON and was skipped", "err", err)
+				continue
+			}
+			if _, err := w.Write(append(b, '\n')); err != nil {
 				return
 			}
 		case <-keep.C:
@@ -281,13 +287,19 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// reply writes v, or err; never a 200 with a body that failed to encode.
 func reply(w http.ResponseWriter, v any, err error) {
 	if err != nil {
 		writeError(w, err)
 		return
 	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, fmt.Errorf("%w: the answer could not be written as JSON: %v", ErrInternal, err))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 func writeError(w http.ResponseWriter, err error) {

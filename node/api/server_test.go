@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // stub answers every call with fixed data; the tests here are about the
@@ -116,4 +117,49 @@ func FuzzHandler(f *testing.F) {
 			}
 		}
 	})
+}
+
+// badTime is a time JSON cannot encode (year outside 0-9999).
+var badTime = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)
+
+type badStub struct{ *stub }
+
+func (badStub) History(context.Context, string, int) ([]Message, error) {
+	return []Message{{ID: "old", SentAt: badTime}}, nil
+}
+
+func (badStub) Events(ctx context.Context) (<-chan Event, error) {
+	ch := make(chan Event, 2)
+	ch <- Event{Type: EventMessage, Message: &Message{ID: "old", SentAt: badTime}}
+	ch <- Event{Type: EventMessage, Message: &Message{ID: "fine"}}
+	close(ch)
+	return ch, nil
+}
+
+// The server never answers 200 with a body it failed to write, and one
+// event it cannot write does not end the stream.
+func TestUnencodableReplyIsAnError(t *testing.T) {
+	srv := serve(t, badStub{&stub{}})
+	resp, err := http.Get(srv.URL + "/v1/history/bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Fatalf("200 with body %q for a reply that cannot be encoded", body)
+	}
+	var e Error
+	if err := json.Unmarshal(body, &e); err != nil || e.Code != ErrInternal.Code {
+		t.Fatalf("status %d, body %q: want an internal error", resp.StatusCode, body)
+	}
+	resp, err = http.Get(srv.URL + "/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	all, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(all), `"fine"`) {
+		t.Fatalf("the event stream ended at an event it could not write: %q", all)
+	}
 }

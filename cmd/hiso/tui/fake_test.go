@@ -849,12 +849,16 @@ func (f *fakeSvc) Clear(_ context.Context, name string) error {
 	if f.failWith != nil {
 		return f.failWith
 	}
+	var kept []api.Message // system lines stay, as the node keeps them
 	for _, x := range f.hist[name] {
 		if isQueuedText(x) {
 			f.outbox[name]--
 		}
+		if !isText(x) {
+			kept = append(kept, x)
+		}
 	}
-	f.hist[name] = nil
+	f.hist[name] = kept
 	f.outbox[name]++
 	f.line(name, f.allocSeq(name, 1), api.KindCleared, "")
 	f.publishLocked(api.Event{Type: api.EventDeleted, Contact: name})

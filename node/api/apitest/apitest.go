@@ -508,9 +508,11 @@ func testClear(t *testing.T, s api.Service) {
 	if err := s.Clear(t.Context(), "bob"); err != nil {
 		t.Fatal(err)
 	}
+	// Texts go; system lines stay (no one erases the trace of a timer
+	// change), and a cleared line from me is added.
 	h := history(t, s, "bob")
-	if len(h) != 1 || h[0].Kind != api.KindCleared || h[0].From != api.FromMe {
-		t.Errorf("History after Clear: %+v; want only a cleared line from me", h)
+	if len(h) != 2 || h[0].Kind != api.KindTimer || h[1].Kind != api.KindCleared || h[1].From != api.FromMe {
+		t.Errorf("History after Clear: %+v; want the timer line, then a cleared line from me", h)
 	}
 	if got, err := s.Search(t.Context(), "bob", "one", 0); err != nil || len(got) != 0 {
 		t.Errorf("Search after Clear = %+v, %v; want nothing", got, err)
