@@ -104,11 +104,21 @@ type daemon struct {
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
 	done   chan error
+	ready  chan bool
 }
 
 func startDaemon(t *testing.T, home string, port int) *daemon {
 	t.Helper()
-	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	d := spawnDaemon(t, home, port)
+	d.waitReady()
+	return d
+}
+
+// spawnDaemon starts a daemon and returns at once; waitReady waits until
+// it says it runs.
+func spawnDaemon(t *testing.T, home string, port int) *daemon {
+	t.Helper()
+	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1), ready: make(chan bool, 1)}
 	d.cmd = exec.Command(hisoBin, "daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port))
 	d.cmd.Env = env(home)
 	d.cmd.Stderr = &lockedWriter{w: d.stderr}
@@ -119,8 +129,7 @@ func startDaemon(t *testing.T, home string, port int) *daemon {
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan bool, 1)
-	done := d.done // the test goroutine sets d.done to nil once it has read it
+	done, ready := d.done, d.ready // the test goroutine sets d.done to nil once it has read it
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		r := false
@@ -135,17 +144,25 @@ func startDaemon(t *testing.T, home string, port int) *daemon {
 		}
 		done <- d.cmd.Wait()
 	}()
+	t.Cleanup(func() { d.stop() })
+	return d
+}
+
+func (d *daemon) waitReady() {
+	d.t.Helper()
 	select {
-	case ok := <-ready:
+	case ok := <-d.ready:
 		if !ok {
-			t.Fatalf("daemon did not start: %s", d.stderr)
+			err := <-d.done
+			d.done = nil
+			d.t.Fatalf("daemon did not start (%v): %s", err, d.stderr)
 		}
 	case <-time.After(30 * time.Second):
 		d.cmd.Process.Kill()
-		t.Fatalf("daemon did not start in 30 s: %s", d.stderr)
+		<-d.done
+		d.done = nil
+		d.t.Fatalf("daemon did not start in 30 s: %s", d.stderr)
 	}
-	t.Cleanup(func() { d.stop() })
-	return d
 }
 
 // stop sends SIGTERM and waits for a clean exit.

@@ -2,18 +2,24 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/hiso-chat/hiso/identity"
 	"github.com/hiso-chat/hiso/node/api"
+	"github.com/hiso-chat/hiso/node/home"
 )
 
 type idCmd struct {
 	JSON bool `help:"Print JSON."`
 }
 
-func (c *idCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
-	id, err := svc.Identity(ctx)
+// Run asks the owner (waiting for one that is starting); with none, it
+// reads the peer ID from the keystore, taking no lock: `id` never keeps a
+// daemon from starting, nor waits for another command.
+func (c *idCmd) Run(ctx context.Context, g *Globals, s *io_) error {
+	id, err := c.identity(ctx, g, s)
 	if err != nil {
 		return err
 	}
@@ -28,6 +34,36 @@ func (c *idCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 		fmt.Fprintf(s.out, "address: %s\n", a)
 	}
 	return nil
+}
+
+func (c *idCmd) identity(ctx context.Context, g *Globals, s *io_) (api.Identity, error) {
+	p, err := g.paths()
+	if err != nil {
+		return api.Identity{}, err
+	}
+	if err := p.Check(); err != nil {
+		return api.Identity{}, err
+	}
+	cl, err := home.DialOwner(ctx, p)
+	if err == nil {
+		defer cl.Close()
+		return cl.Identity(ctx)
+	}
+	if !errors.Is(err, home.ErrNoOwner) {
+		return api.Identity{}, err
+	}
+	pass, err := g.passphrase(s, "Passphrase: ")
+	if err != nil {
+		return api.Identity{}, err
+	}
+	id, err := identity.Open(p.Keystore, pass)
+	if errors.Is(err, identity.ErrNotFound) {
+		return api.Identity{}, fmt.Errorf("no identity in %s: run `hiso init` first", p.Home)
+	}
+	if err != nil {
+		return api.Identity{}, err
+	}
+	return api.Identity{PeerID: id.ID.String(), Addrs: []string{}}, nil
 }
 
 type statusCmd struct {

@@ -57,9 +57,13 @@ func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 	if err := p.Check(); err != nil {
 		return err
 	}
-	if cl, err := api.Dial(ctx, p.Socket); err == nil {
+	cl, err := home.DialOwner(ctx, p)
+	if err == nil {
 		defer cl.Close()
 		return tui.Run(ctx, cl, opts)
+	}
+	if !errors.Is(err, home.ErrNoOwner) {
+		return err
 	}
 	if pass == nil && !passphraseGiven(g) && isTerminal(s.in) {
 		// The passphrase prompt as a screen of the UI rather than a line
