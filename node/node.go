@@ -92,12 +92,20 @@ type Node struct {
 // New after it exists and uses it directly; API methods, which an offline
 // node serves too, reach it through Node.network.
 type netStack struct {
-	host    host.Host
-	dht     *dht.IpfsDHT // nil without a DHT
-	lan     *lanPeers    // what mDNS saw (empty without mDNS)
-	mdns    io.Closer    // nil without mDNS
-	punches *punchTracer
-	reach   atomic.Int32 // network.Reachability, as AutoNAT last said
+	host host.Host
+	dht  *dht.IpfsDHT // nil without a DHT
+	lan  *lanPeers    // what mDNS saw (empty without mDNS)
+	// mdns is nil without mDNS, or while it could not start (no usable
+	// interface yet): networkChanged tries again. Guarded by mdnsMu, since
+	// the watcher starts it while Close may be stopping it.
+	mdnsMu     sync.Mutex
+	mdns       io.Closer
+	mdnsClosed bool
+	// greetedAt is when contacts were last dialled after a network
+	// change (networkChanged); only the watcher touches it.
+	greetedAt time.Time
+	punches   *punchTracer
+	reach     atomic.Int32 // network.Reachability, as AutoNAT last said
 	// ready is closed once New has made everything above: libp2p's own
 	// goroutines (autorelay's peer source) wait on it before reading.
 	ready chan struct{}
@@ -199,8 +207,9 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		// Not fatal: a machine with no usable interface yet (airplane
 		// mode, a namespace with only lo) still opens its history and
 		// queues; contacts are found by address or the DHT meanwhile.
+		// mDNS is tried again whenever our addresses change.
 		if nt.mdns, err = n.startMDNS(); err != nil {
-			n.log.Warn("LAN discovery (mDNS) is off: it could not start", "err", err)
+			n.log.Warn("LAN discovery (mDNS) is off until a network interface is up", "err", err)
 			nt.mdns, err = nil, nil
 		}
 	}
@@ -232,6 +241,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 			nt.deliv.wake(c.id) // a contact request we still owe
 		}
 	}
+	nt.greetedAt = cfg.now()
 	n.g.Go(n.greetContacts)
 	return n, nil
 }
@@ -255,9 +265,12 @@ func (n *Node) Close() error {
 			for _, s := range svcs {
 				s.stop()
 			}
+			nt.mdnsMu.Lock()
 			if nt.mdns != nil {
 				_ = nt.mdns.Close()
 			}
+			nt.mdnsClosed = true
+			nt.mdnsMu.Unlock()
 			if nt.dht != nil {
 				_ = nt.dht.Close()
 			}

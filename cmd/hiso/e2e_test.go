@@ -118,9 +118,16 @@ func startDaemon(t *testing.T, home string, port int) *daemon {
 // it says it runs.
 func spawnDaemon(t *testing.T, home string, port int) *daemon {
 	t.Helper()
+	return spawnDaemonCmd(t, home, port, env(home), hisoBin, "daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port))
+}
+
+// spawnDaemonCmd is spawnDaemon with the command line (which runs hiso
+// daemon, perhaps through unshare) and its environment given.
+func spawnDaemonCmd(t *testing.T, home string, port int, environ []string, argv ...string) *daemon {
+	t.Helper()
 	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1), ready: make(chan bool, 1)}
-	d.cmd = exec.Command(hisoBin, "daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port))
-	d.cmd.Env = env(home)
+	d.cmd = exec.Command(argv[0], argv[1:]...)
+	d.cmd.Env = environ
 	d.cmd.Stderr = &lockedWriter{w: d.stderr}
 	stdout, err := d.cmd.StdoutPipe()
 	if err != nil {
