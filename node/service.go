@@ -233,13 +233,8 @@ func (n *Node) sendReply(ctx context.Context, c contact, req api.Send) ([]store.
 	if len(req.Texts) != 1 {
 		return nil, fmt.Errorf("%w: a reply is one message, not %d", api.ErrInvalid, len(req.Texts))
 	}
-	id, err := n.store.ResolveMessageID(ctx, c.id, req.ReplyTo)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, fmt.Errorf("%w: no message %q in the conversation with %s to reply to (ids are in `hiso history %s`)", api.ErrInvalid, req.ReplyTo, c.name, c.name)
-	case errors.Is(err, store.ErrAmbiguous):
-		return nil, fmt.Errorf("%w: more than one message starts with %q: give more of its id (`hiso history %s --json`)", api.ErrInvalid, req.ReplyTo, c.name)
-	case err != nil:
+	id, err := n.resolveID(ctx, c, req.ReplyTo, "to reply to")
+	if err != nil {
 		return nil, err
 	}
 	m, err := n.store.EnqueueReply(ctx, c.id, req.Texts[0], id, n.cfg.now())
@@ -247,6 +242,19 @@ func (n *Node) sendReply(ctx context.Context, c contact, req api.Send) ([]store.
 		return nil, fmt.Errorf("queue the reply: %w", err)
 	}
 	return []store.Message{m}, nil
+}
+
+// resolveID finds the message of c's conversation whose id is s or starts
+// with s (history shows the first 8 digits); what says what it is for.
+func (n *Node) resolveID(ctx context.Context, c contact, s, what string) (store.MessageID, error) {
+	id, err := n.store.ResolveMessageID(ctx, c.id, s)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return id, fmt.Errorf("%w: no message %q in the conversation with %s %s (ids are in `hiso history %s`)", api.ErrInvalid, s, c.name, what, c.name)
+	case errors.Is(err, store.ErrAmbiguous):
+		return id, fmt.Errorf("%w: more than one message starts with %q: give more of its id (`hiso history %s --json`)", api.ErrInvalid, s, c.name)
+	}
+	return id, err
 }
 
 // History returns the last limit messages with a contact (all if limit

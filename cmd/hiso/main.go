@@ -36,6 +36,8 @@ type cli struct {
 	Accept   acceptCmd   `cmd:"" help:"Accept a contact request." group:"Secret chat"`
 	Decline  declineCmd  `cmd:"" help:"Decline a contact request." group:"Secret chat"`
 	Block    blockCmd    `cmd:"" help:"Block a peer: it can open nothing to this device." group:"Secret chat"`
+	Unblock  unblockCmd  `cmd:"" help:"Let a blocked peer reach this device again." group:"Secret chat"`
+	Blocked  blockedCmd  `cmd:"" help:"List blocked peers." group:"Secret chat"`
 	Verify   verifyCmd   `cmd:"" help:"Show the safety number with a contact and mark it verified." group:"Secret chat"`
 	Read     readCmd     `cmd:"" help:"Mark a conversation read (sends read receipts, starts self-destruct clocks)." group:"Secret chat"`
 	Timer    timerCmd    `cmd:"" help:"Set the self-destruct timer of a conversation, for both sides." group:"Secret chat"`
@@ -56,6 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	var c cli
 	var svcs services
+	streams := &io_{in: stdin, out: stdout, err: stderr}
 	exit := -1
 	parser, err := kong.New(&c,
 		kong.Name("hiso"),
@@ -64,7 +67,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
 		kong.BindTo(ctx, (*context.Context)(nil)),
-		kong.Bind(&io_{in: stdin, out: stdout, err: stderr}),
+		kong.Bind(streams),
 		// A subcommand whose Run takes an api.Service gets the home's:
 		// the owner's over the socket, or the home opened here.
 		kong.BindToProvider(svcs.open),
@@ -82,7 +85,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hiso:", err)
 		return 2
 	}
-	err = checkArgs(kctx)
+	err = checkArgs(kctx, streams)
 	if err == nil {
 		err = kctx.Run(&c.Globals)
 	}
@@ -103,13 +106,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // asked for).
 type argChecker interface{ check() error }
 
-func checkArgs(kctx *kong.Context) error {
+// asker is a subcommand that asks the user something (a confirmation)
+// before Run, so that no home is held open while the question waits.
+type asker interface{ check(s *io_) error }
+
+func checkArgs(kctx *kong.Context, s *io_) error {
 	n := kctx.Selected()
 	if n == nil {
 		return nil
 	}
-	if c, ok := n.Target.Addr().Interface().(argChecker); ok {
+	switch c := n.Target.Addr().Interface().(type) {
+	case argChecker:
 		return c.check()
+	case asker:
+		return c.check(s)
 	}
 	return nil
 }

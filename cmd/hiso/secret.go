@@ -242,6 +242,16 @@ func (c *deleteCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 
 type clearCmd struct {
 	Name string `arg:"" help:"The contact."`
+	Yes  bool   `help:"Do not ask for confirmation."`
+}
+
+// check asks before the home is opened, as wipe does.
+func (c *clearCmd) check(s *io_) error {
+	if c.Yes {
+		return nil
+	}
+	fmt.Fprintf(s.out, "This deletes every message with %s, on this device and on %s's (as soon as it is online).\n", c.Name, c.Name)
+	return confirm(s, "Clear the history with "+c.Name+"? [y/N] ")
 }
 
 func (c *clearCmd) Run(ctx context.Context, s *io_, svc api.Service) error {

@@ -220,7 +220,7 @@ func TestChangesWhileOfflineApplyOnReconnect(t *testing.T) {
 		t.Fatalf("bob's timer with alice: %d s", cs[0].TimerSeconds)
 	}
 	bob.stop()
-	hiso(t, alice.home, "clear", "bob")
+	hiso(t, alice.home, "clear", "bob", "--yes")
 	startDaemon(t, bob.home, bob.port)
 	waitFor(t, 60*time.Second, "the clear on bob's side", func() (bool, string) {
 		h := history(t, bob.home, "alice")

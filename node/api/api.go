@@ -138,6 +138,17 @@ type Decide struct {
 	Name string `json:"name,omitempty"`
 }
 
+// Rename is the body of POST /v1/contacts/{name}/rename.
+type Rename struct {
+	Name string `json:"name"` // the new name
+}
+
+// Blocked is one element of `hiso blocked --json`.
+type Blocked struct {
+	PeerID string `json:"peer_id"`
+	Name   string `json:"name,omitempty"` // set when the peer is a contact
+}
+
 // Safety is `hiso verify NAME --json`.
 type Safety struct {
 	Contact  string `json:"contact"`

@@ -55,6 +55,12 @@ var commands = []command{
 		section: "Contacts", run: (*Model).decideCmd},
 	{name: "block", args: "[NAME]", help: "block a contact, a request or a peer ID",
 		section: "Contacts", run: (*Model).blockCmd},
+	{name: "unblock", args: "NAME|PEERID", help: "let a blocked peer reach you again",
+		section: "Contacts", run: (*Model).unblockCmd},
+	{name: "rename", args: "NEWNAME", help: "rename this contact (on this device)",
+		section: "Contacts", contact: true, run: (*Model).renameCmd},
+	{name: "remove", help: "remove this contact and your copy of the conversation",
+		section: "Contacts", contact: true, run: (*Model).removeCmd},
 	{name: "verify", help: "compare safety numbers; y marks verified",
 		section: "Contacts", contact: true, run: (*Model).verifyCmd},
 
