@@ -35,7 +35,11 @@ func (n *Node) Invite(ctx context.Context, req api.NewInvite) (api.Invite, error
 	if nt, err := n.network(); err == nil {
 		addrs = inviteAddrs(nt.host.Addrs())
 	}
-	inv, err := identity.NewInvite(n.id.ID, addrs, req.Name, ttl, n.cfg.now())
+	name := req.Name
+	if name == "" {
+		name = n.myName(ctx)
+	}
+	inv, err := identity.NewInvite(n.id.ID, addrs, name, ttl, n.cfg.now())
 	if err != nil {
 		return api.Invite{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 	}
@@ -81,7 +85,7 @@ func (n *Node) AddByInvite(ctx context.Context, req api.AddByInvite) (api.Contac
 	}
 	name := req.Name
 	if name == "" {
-		name = inv.Name
+		name = shellName(inv.Name)
 	}
 	addrs := make([]string, len(inv.Addrs))
 	for i, a := range inv.Addrs {
@@ -89,7 +93,7 @@ func (n *Node) AddByInvite(ctx context.Context, req api.AddByInvite) (api.Contac
 	}
 	myName := req.MyName
 	if myName == "" {
-		myName = "hiso " + n.id.ID.String()[len(n.id.ID.String())-6:]
+		myName = n.myName(ctx)
 	}
 	out := &outRequest{Token: inv.Token, Name: myName, Greeting: req.Greeting}
 	if err := (&protocol.Request{Name: out.Name, Greeting: out.Greeting}).Validate(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -46,17 +45,18 @@ func (n *Node) receiveRequest(ctx context.Context, p peer.ID, req protocol.Reque
 	return protocol.ReplyPending, nil
 }
 
-// addContactUnique adds p under name, or "name (2)", "name (3)"... if the
-// name is taken: a stranger's suggested name never overwrites a contact.
+// addContactUnique adds p under name (its words joined by '-', so that a
+// shell can type it), or "name-2", "name-3"... if the name is taken: a
+// stranger's suggested name never overwrites a contact.
 func (n *Node) addContactUnique(ctx context.Context, name string, p peer.ID, addrs []string) (api.Contact, error) {
-	base := strings.TrimSpace(name)
+	base := shellName(name)
 	if validName(base) != nil {
 		base = "contact"
 	}
 	for i := 1; i < 100; i++ {
 		try := base
 		if i > 1 {
-			try = fmt.Sprintf("%s (%d)", base, i)
+			try = fmt.Sprintf("%s-%d", base, i)
 		}
 		c, err := n.AddContact(ctx, api.AddContact{Name: try, PeerID: p.String(), Addrs: addrs})
 		if errors.Is(err, api.ErrContactExists) {
@@ -114,8 +114,7 @@ func (n *Node) nudge(ctx context.Context, c contact) {
 	}
 	defer s.Close()
 	_ = s.SetDeadline(time.Now().Add(requestTimeout))
-	id := n.id.ID.String()
-	if protocol.WriteRequest(s, &protocol.Request{Name: "hiso " + id[len(id)-6:]}) == nil {
+	if protocol.WriteRequest(s, &protocol.Request{Name: n.myName(ctx)}) == nil {
 		_, _ = protocol.ReadReply(s)
 	}
 }

@@ -12,18 +12,14 @@ import (
 )
 
 type inviteCmd struct {
-	Name    string        `help:"The name your contact will see for you." default:"" placeholder:"NAME"`
+	Name    string        `help:"The name your contact will see for you (default: the name chosen at init)." default:"" placeholder:"NAME"`
 	Expires time.Duration `help:"How long the link works (1m to 720h)." default:"24h"`
 	NoQR    bool          `name:"no-qr" help:"Print the link only, without its QR code."`
 	JSON    bool          `help:"Print JSON."`
 }
 
 func (c *inviteCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
-	name := c.Name
-	if name == "" {
-		name = "a hiso user"
-	}
-	inv, err := svc.Invite(ctx, api.NewInvite{Name: name, TTL: c.Expires})
+	inv, err := svc.Invite(ctx, api.NewInvite{Name: c.Name, TTL: c.Expires})
 	if err != nil {
 		return err
 	}

@@ -102,7 +102,8 @@ func (c *uiCmd) setup(ctx context.Context, g *Globals, s *io_, p home.Paths) (tu
 			preset = []byte{}
 		}
 	}
-	return tui.RunSetup(ctx, tui.SetupOptions{Input: s.in, Output: s.out, NoColor: c.NoColor, Home: p.Home,
+	var made *identity.Identity
+	su, err := tui.RunSetup(ctx, tui.SetupOptions{Input: s.in, Output: s.out, NoColor: c.NoColor, Home: p.Home,
 		Passphrase: preset,
 		Create: func(pass []byte) error {
 			if _, err := os.Stat(p.Keystore); err == nil {
@@ -118,8 +119,16 @@ func (c *uiCmd) setup(ctx context.Context, g *Globals, s *io_, p home.Paths) (tu
 			if err := identity.Create(p.Keystore, id, pass, identity.DefaultParams()); err != nil {
 				return fmt.Errorf("write keystore: %w", err)
 			}
+			made = id
 			return nil
 		}})
+	if err == nil && made != nil {
+		// Kept, so that every later invite and request carries it.
+		if perr := saveProfile(p, made, su.Name); perr != nil {
+			fmt.Fprintln(s.err, "hiso: your name was not kept:", perr)
+		}
+	}
+	return su, err
 }
 
 // passphraseGiven says whether HISO_PASSPHRASE or --passphrase-file says

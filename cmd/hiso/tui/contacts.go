@@ -49,11 +49,9 @@ func (m *Model) inviteCmd(c cmdCall) tea.Cmd {
 }
 
 // openInvite opens the invite overlay and asks for a link that shows
-// myName ("a hiso user" when empty) to whoever uses it.
+// myName (when empty, the profile name chosen at the first run) to
+// whoever uses it.
 func (m *Model) openInvite(myName string) tea.Cmd {
-	if myName == "" {
-		myName = "a hiso user"
-	}
 	m.invite = nil
 	m.openOverlay(overlayInvite)
 	return m.do(func(ctx context.Context) tea.Msg {

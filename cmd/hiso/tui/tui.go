@@ -56,7 +56,7 @@ type Options struct {
 
 	// FirstRun opens the UI on an invite link with its QR code and a few
 	// words on how to add someone (after RunSetup made the identity);
-	// InviteName is the name that link shows ("a hiso user" when empty).
+	// InviteName is the name that link shows (when empty, the profile name).
 	FirstRun   bool
 	InviteName string
 
