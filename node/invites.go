@@ -122,6 +122,9 @@ func (n *Node) Requests(ctx context.Context) ([]api.Request, error) {
 	out := make([]api.Request, len(rs))
 	for i, r := range rs {
 		out[i] = api.Request{PeerID: r.PeerID, Name: r.Name, Greeting: r.Greeting, ReceivedAt: r.ReceivedAt}
+		if c, ok := n.roster.named(r.Name); ok && c.peer.String() != r.PeerID {
+			out[i].Impersonates = c.name
+		}
 	}
 	return out, nil
 }
@@ -160,25 +163,18 @@ func (n *Node) Accept(ctx context.Context, who string, d api.Decide) (api.Contac
 	if err != nil {
 		return api.Contact{}, err
 	}
-	name := d.Name
-	if name == "" {
-		name = r.Name
+	addrs := n.peerAddrs(p)
+	var c api.Contact
+	if d.Name != "" {
+		// The user's own choice, as typed.
+		c, err = n.AddContact(ctx, api.AddContact{Name: d.Name, PeerID: p.String(), Addrs: addrs})
+	} else {
+		c, err = n.addContactUnique(ctx, r.Name, p, addrs)
 	}
-	// Where the requester connected from is where to reach it.
-	var addrs []string
-	nt, nerr := n.network()
-	if nerr == nil {
-		for _, a := range nt.host.Peerstore().Addrs(p) {
-			addrs = append(addrs, a.String())
-		}
-		if len(addrs) > maxContactAddrs {
-			addrs = addrs[:maxContactAddrs]
-		}
-	}
-	c, err := n.addContactUnique(ctx, name, p, addrs)
 	if err != nil {
 		return api.Contact{}, err
 	}
+	_, nerr := n.network()
 	if err := n.store.RemoveRequest(ctx, r.PeerID); err != nil {
 		return api.Contact{}, err
 	}
@@ -189,6 +185,23 @@ func (n *Node) Accept(ctx context.Context, who string, d api.Decide) (api.Contac
 		n.goFunc(func(ctx context.Context) { n.nudge(ctx, rc) })
 	}
 	return c, nil
+}
+
+// peerAddrs is where a peer that reached us listens, as its identify
+// said (kept in the peerstore): where to reach a new contact.
+func (n *Node) peerAddrs(p peer.ID) []string {
+	nt, err := n.network()
+	if err != nil {
+		return nil
+	}
+	var addrs []string
+	for _, a := range nt.host.Peerstore().Addrs(p) {
+		addrs = append(addrs, a.String())
+	}
+	if len(addrs) > maxContactAddrs {
+		addrs = addrs[:maxContactAddrs]
+	}
+	return addrs
 }
 
 // Decline forgets a request; the requester may ask again (rate-limited).

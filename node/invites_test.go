@@ -392,3 +392,35 @@ func TestTypingHint(t *testing.T) {
 		t.Fatal("a hint to an unknown contact: no error")
 	}
 }
+
+// A request from a peer calling itself by a contact's name is flagged,
+// and accepting it without a name of our own never takes the contact's.
+func TestRequestNamedAfterAContactIsFlagged(t *testing.T) {
+	alice := newTestNode(t)
+	ctx := context.Background()
+	bob := newTestNode(t)
+	if _, err := alice.AddContact(ctx, api.AddContact{Name: "bob", PeerID: bob.PeerID().String()}); err != nil {
+		t.Fatal(err)
+	}
+	mallory := newTestNode(t)
+	if _, err := mallory.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mallory.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "bob", Greeting: "it's me, new phone"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mallory.Send(ctx, api.Send{To: "alice", Texts: []string{"hi"}}); err != nil {
+		t.Fatal(err)
+	}
+	rs := waitRequests(t, alice, 1)
+	if rs[0].Impersonates != "bob" || rs[0].ImpersonationWarning() != "not your contact bob: a new peer calling itself bob" {
+		t.Fatalf("request: %+v, want it flagged as calling itself bob", rs[0])
+	}
+	c, err := alice.Accept(ctx, rs[0].PeerID, api.Decide{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "bob-2" {
+		t.Fatalf("accepted as %q, want bob-2", c.Name)
+	}
+}

@@ -30,7 +30,8 @@ func (n *Node) receiveRequest(ctx context.Context, p peer.ID, req protocol.Reque
 			return 0, err
 		}
 		if ok {
-			c, err := n.addContactUnique(ctx, req.Name, p, nil)
+			// The invitee just dialled us: where it listens is known.
+			c, err := n.addContactUnique(ctx, req.Name, p, n.peerAddrs(p))
 			if err != nil {
 				return 0, err
 			}

@@ -73,7 +73,11 @@ func (c *requestsCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tRECEIVED\tPEER ID\tGREETING")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.ReceivedAt.Local().Format("2006-01-02 15:04"), r.PeerID, oneLine(r.Greeting))
+		name := oneLine(r.Name)
+		if w := r.ImpersonationWarning(); w != "" {
+			name += " (⚠ " + oneLine(w) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, r.ReceivedAt.Local().Format("2006-01-02 15:04"), r.PeerID, oneLine(r.Greeting))
 	}
 	fmt.Fprintln(tw, "\nhiso accept NAME|PEERID, hiso decline NAME|PEERID, hiso block NAME|PEERID")
 	return tw.Flush()

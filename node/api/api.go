@@ -131,6 +131,18 @@ type Request struct {
 	Name       string    `json:"name"`
 	Greeting   string    `json:"greeting"`
 	ReceivedAt time.Time `json:"received_at"`
+	// Impersonates is set when the requester calls itself by the name of
+	// one of your contacts (another peer): every front end warns.
+	Impersonates string `json:"impersonates,omitempty"`
+}
+
+// ImpersonationWarning is what a front end shows beside a request whose
+// Impersonates is set.
+func (r Request) ImpersonationWarning() string {
+	if r.Impersonates == "" {
+		return ""
+	}
+	return "not your contact " + r.Impersonates + ": a new peer calling itself " + r.Impersonates
 }
 
 // Decide is the body of POST /v1/requests/{peer}/accept (Name optional).

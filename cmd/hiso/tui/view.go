@@ -247,7 +247,11 @@ func (m *Model) requestRow(i int, r api.Request, w int) string {
 		marker = "›"
 		name = st.title.Render(name)
 	}
-	row := marker + st.unread.Render("?") + " " + fit(name, w-4) + " "
+	mark := st.unread.Render("?")
+	if r.Impersonates != "" {
+		mark = st.errText.Render("⚠")
+	}
+	row := marker + mark + " " + fit(name, w-4) + " "
 	if selected && m.focus == focusContacts && st.color {
 		row = st.selected.Render(ansi.Strip(row))
 	}
@@ -326,6 +330,9 @@ func (m *Model) requestCard(r api.Request, w int) []string {
 		"",
 		"  " + st.title.Render(cleanLine(r.Name)) + " asks to become your contact.",
 		"",
+	}
+	if warn := r.ImpersonationWarning(); warn != "" {
+		lines = append(lines, "  "+st.errText.Render("⚠ "+cleanLine(warn)), "")
 	}
 	field := func(label, value string) {
 		for i, s := range strings.Split(ansi.Wrap(value, max(1, w-14), ""), "\n") {
