@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/hiso-chat/hiso/node/api"
+	"github.com/hiso-chat/hiso/protocol"
 	"github.com/hiso-chat/hiso/store"
 )
 
@@ -34,7 +36,7 @@ func (n *Node) RenameContact(ctx context.Context, name string, req api.Rename) (
 	if err != nil {
 		return api.Contact{}, err
 	}
-	n.events.publish(api.Event{Type: api.EventContact, Contact: to})
+	n.events.publish(api.Event{Type: api.EventContacts, Contact: to})
 	return n.apiContact(ctx, sc)
 }
 
@@ -55,8 +57,9 @@ func (n *Node) RemoveContact(ctx context.Context, name string) error {
 		nt.host.ConnManager().Unprotect(c.peer, "hiso-contact")
 		n.kickProvide()
 	}
+	n.standing.set(c.peer, "")
 	n.events.publish(api.Event{Type: api.EventDeleted, Contact: c.name})
-	n.events.publish(api.Event{Type: api.EventContact, Contact: c.name})
+	n.events.publish(api.Event{Type: api.EventContacts, Contact: c.name})
 	return nil
 }
 
@@ -99,4 +102,62 @@ func (n *Node) Blocked(ctx context.Context) ([]api.Blocked, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// standings is what we know of each contact's standing towards us
+// (api.Standing), from the answers of its node; it lasts until restart.
+type standings struct {
+	mu sync.Mutex
+	m  map[peer.ID]api.Standing
+}
+
+func newStandings() *standings { return &standings{m: map[peer.ID]api.Standing{}} }
+
+func (s *standings) get(p peer.ID) api.Standing {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[p]
+}
+
+// set records st ("": nothing against it) and reports whether it changed.
+func (s *standings) set(p peer.ID, st api.Standing) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m[p] == st {
+		return false
+	}
+	if st == "" {
+		delete(s.m, p)
+	} else {
+		s.m[p] = st
+	}
+	return true
+}
+
+// sessionEnded learns c's standing from how a delivery session ended: a
+// session that worked means c hears us; a chat stream refused with
+// CodeNotContact, or the answer to our contact request, says why not.
+// Other failures (offline, unreachable) say nothing of it.
+func (n *Node) sessionEnded(c contact, err error) {
+	var st api.Standing
+	switch {
+	case err == nil:
+		st = ""
+	case protocol.IsNotContact(err):
+		st = api.StandingNotAdded
+		if n.standing.get(c.peer) == api.StandingDeclined {
+			return // the more precise reason stays
+		}
+	case errors.Is(err, errAwaitingAcceptance):
+		st = api.StandingPending
+	case errors.Is(err, errDeclined):
+		st = api.StandingDeclined
+	case errors.Is(err, errRateLimited):
+		st = api.StandingRateLimited
+	default:
+		return
+	}
+	if n.standing.set(c.peer, st) {
+		n.events.publish(api.Event{Type: api.EventContacts, Contact: c.name})
+	}
 }

@@ -62,6 +62,9 @@ type deliveryModel interface {
 	openChat(ctx context.Context, c contact) (network.Stream, error)
 	// publishState tells front ends that m is now in state st.
 	publishState(c contact, m store.Message, st store.State)
+	// sessionEnded learns from how a session with c ended (nil: it went
+	// through, or an ack came) whether c can hear us.
+	sessionEnded(c contact, err error)
 }
 
 type worker struct {
@@ -201,6 +204,9 @@ func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
 			return
 		}
 		err := d.session(ctx, c, wk)
+		if ctx.Err() == nil {
+			d.model.sessionEnded(c, err)
+		}
 		if err == nil {
 			failures = 0
 			if d.retire(contactID, poke) {
@@ -216,10 +222,16 @@ func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
 		}
 		wait := backoff(d.retryMin, d.retryMax, failures)
 		queued, _ := d.store.PendingCount(ctx, contactID)
-		if errors.Is(err, errAwaitingAcceptance) {
+		switch {
+		case errors.Is(err, errAwaitingAcceptance):
 			d.log.Info(fmt.Sprintf("waiting for %s to accept your contact request: %d messages queued, asking again in %s", c.name, queued, wait.Round(time.Second)),
 				"peer", c.peer)
-		} else {
+		case protocol.IsNotContact(err):
+			d.log.Info(fmt.Sprintf("%s has not added you yet: %d messages queued, trying again in %s (at once when they add you)", c.name, queued, wait.Round(time.Second)),
+				"peer", c.peer)
+		case errors.Is(err, errDeclined), errors.Is(err, errRateLimited):
+			d.log.Info(fmt.Sprintf("%s: %d messages queued, trying again in %s", err, queued, wait.Round(time.Second)), "peer", c.peer)
+		default:
 			d.log.Info(fmt.Sprintf("%s is offline or unreachable: %d messages queued, retrying in %s", c.name, queued, wait.Round(time.Second)),
 				"peer", c.peer, "err", err)
 		}
@@ -267,6 +279,7 @@ func (d *delivery) write(s network.Stream, w *protocol.Writer, evs []store.OutEv
 // delivered records acks. Acks for ids not in flight on this stream are
 // ignored: a peer can only confirm what we sent it.
 func (d *delivery) delivered(ctx context.Context, c contact, inflight map[store.MessageID]store.OutEvent, ids []protocol.MessageID) error {
+	d.model.sessionEnded(c, nil) // an ack: c hears us, whatever was known before
 	mine := make([]store.MessageID, 0, len(ids))
 	for _, id := range ids {
 		if _, ok := inflight[store.MessageID(id)]; ok {

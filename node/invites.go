@@ -174,16 +174,8 @@ func (n *Node) Accept(ctx context.Context, who string, d api.Decide) (api.Contac
 	if err != nil {
 		return api.Contact{}, err
 	}
-	_, nerr := n.network()
-	if err := n.store.RemoveRequest(ctx, r.PeerID); err != nil {
-		return api.Contact{}, err
-	}
-	_ = n.store.ClearDeclined(ctx, p.String())
-	if rc, ok := n.roster.byPeer(p); ok && nerr == nil {
-		// Tell the requester now, so its queued messages come at once
-		// instead of after its backoff.
-		n.goFunc(func(ctx context.Context) { n.nudge(ctx, rc) })
-	}
+	// AddContact answered the request, and tells the requester now, so
+	// its queued messages come at once instead of after its backoff.
 	return c, nil
 }
 

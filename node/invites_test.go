@@ -424,3 +424,50 @@ func TestRequestNamedAfterAContactIsFlagged(t *testing.T) {
 		t.Fatalf("accepted as %q, want bob-2", c.Name)
 	}
 }
+
+// A message to a peer that has not added us: its node refuses the chat
+// stream with a code, and we say "not added" instead of waiting silently;
+// once it adds us (which tells us at once), the message goes out and the
+// standing clears.
+func TestNotAddedYetThenAdded(t *testing.T) {
+	ctx := context.Background()
+	alice := newTestNode(t, WithRetry(time.Minute, time.Minute)) // only a wake-up can help
+	bob := newTestNode(t)
+	if _, err := alice.AddContact(ctx, api.AddContact{Name: "bob", PeerID: bob.PeerID().String(), Addrs: bob.addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"are you there?"}}); err != nil {
+		t.Fatal(err)
+	}
+	standing := func() api.Standing {
+		cs, err := alice.Contacts(ctx)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("Contacts = %+v, %v", cs, err)
+		}
+		st, _ := alice.Status(ctx)
+		if len(st.Contacts) != 1 || st.Contacts[0].Standing != cs[0].Standing {
+			t.Fatalf("status and contacts disagree: %+v vs %+v", st.Contacts, cs)
+		}
+		return cs[0].Standing
+	}
+	testutil.WaitFor(t, 30*time.Second, func() (bool, string) {
+		s := standing()
+		return s == api.StandingNotAdded, fmt.Sprintf("standing %q", s)
+	})
+	// Alice's AddContact told bob she exists: a request waits for him.
+	rs := waitRequests(t, bob, 1)
+	if rs[0].PeerID != alice.PeerID().String() {
+		t.Fatalf("bob's request is from %s", rs[0].PeerID)
+	}
+	if _, err := bob.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	waitHistory(t, bob, "alice", allState(1, "alice", ""))
+	testutil.WaitFor(t, 30*time.Second, func() (bool, string) {
+		s := standing()
+		return s == "", fmt.Sprintf("standing %q after bob added alice", s)
+	})
+	if rs, _ := bob.Requests(ctx); len(rs) != 0 {
+		t.Fatalf("alice's request still waits after bob added her: %+v", rs)
+	}
+}

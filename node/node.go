@@ -77,7 +77,9 @@ type Node struct {
 	events  *broker
 	roster  *roster
 	blocked *peerSet
-	net     *netStack // nil when offline; set before any goroutine starts
+	// standing: whether each contact can hear us, as its answers said.
+	standing *standings
+	net      *netStack // nil when offline; set before any goroutine starts
 
 	provideKick chan struct{}
 	expiryKick  chan struct{}
@@ -151,7 +153,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.log, id: id, store: st, events: newBroker(), roster: r,
-		blocked: newPeerSet(), provideKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
+		blocked: newPeerSet(), standing: newStandings(), provideKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
 		g: newGroup(context.Background())}
 	n.ctx = n.g.ctx
 	defer func() {

@@ -133,6 +133,9 @@ func (n *Node) declined(ctx context.Context, p peer.ID) bool {
 	return err == nil && ok && n.cfg.now().Sub(at) < declinedFor
 }
 
+// errRateLimited: the peer refuses requests for now; we ask again later.
+var errRateLimited = errors.New("the contact refuses contact requests for now (too many)")
+
 // errAwaitingAcceptance: the peer has our request but has not decided.
 var errAwaitingAcceptance = errors.New("waiting for the contact to accept your request")
 
@@ -169,6 +172,8 @@ func (n *Node) sendOutRequest(ctx context.Context, c contact) error {
 		n.log.Info(fmt.Sprintf("%s declined your contact request; messages to them stay queued", c.name), "peer", c.peer)
 		_ = n.saveOutRequest(ctx, c.peer, nil)
 		return errDeclined
+	case protocol.ReplyRateLimited:
+		return errRateLimited
 	default:
 		return fmt.Errorf("contact request: %s", status)
 	}

@@ -71,9 +71,21 @@ func (n *Node) AddContact(ctx context.Context, req api.AddContact) (api.Contact,
 		return api.Contact{}, err
 	}
 	n.roster.put(c)
+	// We added them: a request of theirs waiting here is answered.
+	_ = n.store.RemoveRequest(ctx, p.String())
+	_ = n.store.ClearDeclined(ctx, p.String())
 	if _, err := n.network(); err == nil {
 		n.adopt(c)
-		n.goFunc(func(ctx context.Context) { _ = n.connect(ctx, c) })
+		// Tell them we exist: if they have us already, their messages to
+		// us (waiting out a backoff because we refused them) come at
+		// once; if not, our request waits for their decision.
+		n.goFunc(func(ctx context.Context) {
+			if owes, err := n.owesRequest(ctx, c); err == nil && owes {
+				_ = n.connect(ctx, c) // delivery sends the request we owe
+				return
+			}
+			n.nudge(ctx, c)
+		})
 		n.kickProvide()
 	}
 	return n.apiContact(ctx, sc)
@@ -174,6 +186,7 @@ func (n *Node) apiContact(ctx context.Context, sc store.Contact) (api.Contact, e
 		if nt, err := n.network(); err == nil {
 			c.Online = isConnected(nt.host, rc.peer)
 		}
+		c.Standing = n.standing.get(rc.peer)
 	}
 	return c, nil
 }
@@ -305,6 +318,9 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 			return st, err
 		}
 		cst := api.ContactStatus{Name: sc.Name, PeerID: sc.PeerID, Queued: q}
+		if rc, ok := n.roster.named(sc.Name); ok {
+			cst.Standing = n.standing.get(rc.peer)
+		}
 		if rc, ok := n.roster.named(sc.Name); ok && nerr == nil {
 			if c := bestConn(nt.host.Network().ConnsToPeer(rc.peer)); c != nil {
 				cst.Online = true

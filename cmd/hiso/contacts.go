@@ -139,12 +139,39 @@ func (c *contactsCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	}
 	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSTATE\tQUEUED\tPEER ID")
+	var notes []string
 	for _, ct := range cs {
-		state := "offline"
-		if ct.Online {
-			state = "online"
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", oneLine(ct.Name), stateWord(ct.Online, ct.Standing), ct.Queued, ct.PeerID)
+		if ct.Standing != "" {
+			notes = append(notes, ct.Standing.Describe(oneLine(ct.Name)))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", ct.Name, state, ct.Queued, ct.PeerID)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printNotes(s, notes)
+}
+
+// stateWord is a contact's STATE column: whether it can hear us first
+// ("online" would mislead when it refuses our messages), then online or
+// offline.
+func stateWord(online bool, st api.Standing) string {
+	switch {
+	case st != "":
+		return strings.ReplaceAll(string(st), "_", "-")
+	case online:
+		return "online"
+	}
+	return "offline"
+}
+
+// printNotes prints what the table's STATE words mean, one line each.
+func printNotes(s *io_, notes []string) error {
+	if len(notes) > 0 {
+		fmt.Fprintln(s.out)
+	}
+	for _, n := range notes {
+		fmt.Fprintln(s.out, n)
+	}
+	return nil
 }

@@ -124,7 +124,8 @@ type historyCmd struct {
 	Name   string `arg:"" help:"The contact."`
 	Limit  int    `help:"Show only the last N messages (0: all)." default:"0"`
 	JSON   bool   `help:"Print JSON."`
-	NoRead bool   `name:"no-read" help:"Do not mark the messages read (no read receipts, no self-destruct countdown)."`
+	Read   bool   `help:"Also mark the messages read: read receipts go out and self-destruct clocks start (as hiso read does)."`
+	NoRead bool   `name:"no-read" hidden:"" help:"The default now: history marks nothing read unless --read."`
 }
 
 func (c *historyCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
@@ -135,8 +136,19 @@ func (c *historyCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	if err := c.print(s, ms); err != nil {
 		return err
 	}
-	// Shown to the user: that is what a read receipt says.
-	if !c.NoRead {
+	if !c.JSON {
+		// Why the messages above wait, if the contact refuses them.
+		if cs, err := svc.Contacts(ctx); err == nil {
+			for _, ct := range cs {
+				if ct.Name == c.Name && ct.Standing != "" {
+					fmt.Fprintf(s.out, "— %s —\n", ct.Standing.Describe(oneLine(ct.Name)))
+				}
+			}
+		}
+	}
+	// Only when asked: a script that polls must not send read receipts
+	// nor start self-destruct clocks. (The UI marks what it shows.)
+	if c.Read {
 		if _, err := svc.Read(ctx, c.Name); err != nil {
 			return fmt.Errorf("history shown, but marking it read failed: %w", err)
 		}

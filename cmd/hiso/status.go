@@ -97,15 +97,19 @@ func (c *statusCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	}
 	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nCONTACT\tSTATE\tQUEUED\tCONNECTION\tRTT\tREMOTE ADDRESS")
+	var notes []string
 	for _, ct := range st.Contacts {
-		state, rtt := "offline", ""
-		if ct.Online {
-			state = "online"
-		}
+		rtt := ""
 		if ct.RTTMillis > 0 {
 			rtt = fmt.Sprintf("%.1f ms", ct.RTTMillis)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", ct.Name, state, ct.Queued, ct.Kind, rtt, ct.RemoteAddr)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", oneLine(ct.Name), stateWord(ct.Online, ct.Standing), ct.Queued, ct.Kind, rtt, ct.RemoteAddr)
+		if ct.Standing != "" {
+			notes = append(notes, ct.Standing.Describe(oneLine(ct.Name)))
+		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printNotes(s, notes)
 }

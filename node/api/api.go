@@ -35,6 +35,9 @@ type Contact struct {
 	Verified bool `json:"verified"`
 	// TimerSeconds is the conversation's self-destruct timer (0: off).
 	TimerSeconds int64 `json:"timer_seconds"`
+	// Standing, when set, is why the contact cannot hear us although it
+	// may be online (it has not added us, declined our request...).
+	Standing Standing `json:"standing,omitempty"`
 }
 
 // Send is the body of POST /v1/send.
@@ -94,6 +97,8 @@ type ContactStatus struct {
 	// RTTMillis is the smoothed round-trip time, when known.
 	RTTMillis float64 `json:"rtt_ms,omitempty"`
 	Queued    int     `json:"queued"`
+	// Standing: as Contact.Standing.
+	Standing Standing `json:"standing,omitempty"`
 }
 
 // Event is one line of GET /v1/events (newline-delimited JSON).

@@ -58,6 +58,8 @@ func (m *Model) applyEvent(ev api.Event) (refresh bool, cmd tea.Cmd) {
 			note = m.setNote(cleanLine(ev.Contact)+" is now a contact", false)
 		}
 		return true, tea.Batch(m.refreshRequests(), note)
+	case api.EventContacts:
+		return true, nil // renamed, removed, or whether it hears us changed
 	case api.EventRequest:
 		note := m.setNote("contact request from "+cleanLine(ev.Contact)+" — see Requests on the left: /accept or /decline", false)
 		return false, tea.Batch(m.refreshRequests(), note)

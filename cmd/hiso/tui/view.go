@@ -301,6 +301,9 @@ func (m *Model) convHeader(w int) string {
 	left += "  "
 	if until, ok := m.typing[c.Name]; ok && m.now().Before(until) {
 		left += st.title.Render(cleanLine(c.Name) + " is typing…")
+	} else if c.Standing != "" {
+		// Online or not, they cannot hear us: say why.
+		left += st.errText.Render("⚠ " + c.Standing.Describe(cleanLine(c.Name)))
 	} else if c.Online {
 		left += st.online.Render("● online")
 		if k := kindWords(m.kinds[c.Name]); k != "" {
