@@ -159,7 +159,7 @@ func TestReceiverCrashMidBurst(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() {
-		_, errOut, err := hisoErr(alice.home, lines.String(), "send", "bob", "--stdin")
+		_, errOut, err := hisoErr(alice.home, lines.String(), "send", "bob", "--stdin", "--lines")
 		if err != nil {
 			err = fmt.Errorf("%v: %s", err, errOut)
 		}
