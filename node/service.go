@@ -101,7 +101,8 @@ func (n *Node) checkPeerKey(p peer.ID) error {
 		return fmt.Errorf("%w: %s is not a hiso peer ID (hiso peers use Ed25519 keys)", api.ErrInvalid, p)
 	}
 	if _, err := identity.DeriveRendezvous(n.id.Key, pub); err != nil {
-		return fmt.Errorf("%w: %v", api.ErrInvalid, err)
+		// A peer ID that decodes but holds no usable key: a copying slip.
+		return fmt.Errorf("%w: the peer ID %s is damaged: copy it again", api.ErrInvalid, p)
 	}
 	return nil
 }
@@ -122,6 +123,9 @@ func validName(name string) error {
 	return nil
 }
 
+// multiaddrHint says what an address looks like, for messages.
+const multiaddrHint = "an address looks like /ip4/203.0.113.7/tcp/4001, /ip6/2001:db8::7/tcp/4001 or /dns4/example.org/tcp/4001"
+
 // parsePeer accepts a peer ID or a full multiaddr ending in /p2p/PEERID,
 // and addresses with or without that suffix.
 func parsePeer(s string, addrStrs []string) (peer.ID, []ma.Multiaddr, error) {
@@ -137,7 +141,7 @@ func parsePeer(s string, addrStrs []string) (peer.ID, []ma.Multiaddr, error) {
 	for _, as := range addrStrs {
 		a, err := ma.NewMultiaddr(as)
 		if err != nil {
-			return "", nil, fmt.Errorf("%w: bad address %q: %v", api.ErrInvalid, as, err)
+			return "", nil, fmt.Errorf("%w: %q is not an address: %s", api.ErrInvalid, as, multiaddrHint)
 		}
 		transport, id := peer.SplitAddr(a)
 		if id != "" && id != p {

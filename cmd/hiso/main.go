@@ -15,10 +15,13 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/hiso-chat/hiso/node/api"
 )
 
 type cli struct {
 	Globals
+	Version kong.VersionFlag `help:"Print the version and exit."`
 
 	UI       uiCmd       `cmd:"" default:"withargs" name:"ui" help:"The terminal UI (what plain 'hiso' runs)."`
 	Init     initCmd     `cmd:"" help:"Create this device's identity (asks for a passphrase twice)."`
@@ -29,6 +32,7 @@ type cli struct {
 	Send     sendCmd     `cmd:"" help:"Queue a message for a contact; it is delivered in the background."`
 	History  historyCmd  `cmd:"" help:"Show the conversation with a contact, oldest first."`
 	Status   statusCmd   `cmd:"" help:"Show the node and each contact's connection."`
+	Ver      versionCmd  `cmd:"" name:"version" help:"Print the version (module version, VCS revision)."`
 
 	Invite   inviteCmd   `cmd:"" help:"Print a single-use invite link and its QR code." group:"Secret chat"`
 	Add      addCmd      `cmd:"" help:"Add a contact from an invite link and send them a contact request." group:"Secret chat"`
@@ -72,6 +76,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// the owner's over the socket, or the home opened here.
 		kong.BindToProvider(svcs.open),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"version": versionString()},
 	)
 	if err != nil {
 		fmt.Fprintln(stderr, "hiso:", err)
@@ -86,15 +91,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err = checkArgs(kctx, streams)
+	var ee exitError
+	if err != nil && !errors.As(err, &ee) {
+		err = exitError{code: 2, err: err} // bad arguments: bad usage
+	}
 	if err == nil {
 		err = kctx.Run(&c.Globals)
 	}
 	svcs.close()
 	if err != nil {
 		fmt.Fprintln(stderr, "hiso:", err)
-		var ee exitError
-		if errors.As(err, &ee) {
+		switch {
+		case errors.As(err, &ee):
 			return ee.code
+		case errors.Is(err, api.ErrInvalid):
+			return 2 // the owner refused what was asked: bad usage too
 		}
 		return 1
 	}

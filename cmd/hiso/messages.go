@@ -255,7 +255,7 @@ func (c *historyCmd) print(s *io_, ms []api.Message) error {
 			state = "  [" + string(m.State) + "]"
 		}
 		if m.TimerSeconds > 0 {
-			state += fmt.Sprintf("  ⏳%s", time.Duration(m.TimerSeconds)*time.Second)
+			state += "  ⏳" + timerWords(m.TimerSeconds)
 		}
 		text := oneLine(m.Text)
 		if len(m.ReplyTo) >= 8 {
@@ -278,7 +278,7 @@ func systemLine(m api.Message) string {
 		if secs == 0 {
 			return who + " turned the self-destruct timer off"
 		}
-		return fmt.Sprintf("%s set the self-destruct timer to %s", who, time.Duration(secs)*time.Second)
+		return fmt.Sprintf("%s set the self-destruct timer to %s", who, timerWords(secs))
 	case api.KindDeleted:
 		return fmt.Sprintf("%s deleted %s message(s)", who, m.Data)
 	case api.KindCleared:

@@ -27,14 +27,19 @@ func (c *inviteCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 		return printJSON(s.out, inv)
 	}
 	fmt.Fprintln(s.out, inv.Link)
+	// With --no-qr stdout is the link alone, for a script or a pipe to the
+	// clipboard; what to do with it goes to stderr.
+	how := s.err
 	if !c.NoQR {
 		fmt.Fprintln(s.out)
 		if err := writeQR(s.out, strings.ToUpper(inv.Link)); err != nil {
 			return err
 		}
+		how = s.out
+		fmt.Fprintln(how)
 	}
-	fmt.Fprintf(s.out, "\nGive this link to one person (it works once, until %s).\n", inv.Expires.Local().Format("Mon 2 Jan 15:04"))
-	fmt.Fprintln(s.out, "They run: hiso add LINK")
+	fmt.Fprintf(how, "Give this link to one person (it works once, until %s).\n", inv.Expires.Local().Format("Mon 2 Jan 15:04"))
+	fmt.Fprintln(how, "They run: hiso add LINK")
 	return nil
 }
 
@@ -221,9 +226,31 @@ func (c *timerCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	if secs == 0 {
 		fmt.Fprintf(s.out, "self-destruct timer with %s is off\n", c.Name)
 	} else {
-		fmt.Fprintf(s.out, "self-destruct timer with %s set to %s\n", c.Name, time.Duration(secs)*time.Second)
+		fmt.Fprintf(s.out, "self-destruct timer with %s set to %s\n", c.Name, timerWords(secs))
 	}
 	return nil
+}
+
+// timerWords says a timer the way it is typed: 10s, 5m, 1h30m, 7d.
+func timerWords(secs int64) string {
+	const day = 24 * 60 * 60
+	if secs >= day && secs%day == 0 {
+		return fmt.Sprintf("%dd", secs/day)
+	}
+	out := ""
+	for _, u := range []struct {
+		n    int64
+		name string
+	}{{3600, "h"}, {60, "m"}, {1, "s"}} {
+		if secs >= u.n {
+			out += fmt.Sprintf("%d%s", secs/u.n, u.name)
+			secs %= u.n
+		}
+	}
+	if out == "" {
+		return "0s"
+	}
+	return out
 }
 
 type deleteCmd struct {
