@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/hiso-chat/hiso/identity"
@@ -300,6 +303,9 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 	if nerr == nil {
 		st.Owner = n.cfg.owner
 		for _, a := range nt.host.Network().ListenAddresses() {
+			if a.String() == "/p2p-circuit" {
+				continue // the relay transport, not an address: reservations are in Relays
+			}
 			st.Listening = append(st.Listening, a.String())
 		}
 		for _, a := range nt.host.Addrs() {
@@ -315,6 +321,9 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 	cs, err := n.store.Contacts(ctx)
 	if err != nil {
 		return st, err
+	}
+	if nerr == nil {
+		n.measureRTT(ctx, nt)
 	}
 	for _, sc := range cs {
 		q, err := n.store.PendingCount(ctx, sc.ID)
@@ -338,6 +347,30 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 		st.Contacts = append(st.Contacts, cst)
 	}
 	return st, nil
+}
+
+// rttTimeout bounds the ping that measures a contact's round-trip time.
+const rttTimeout = time.Second
+
+// measureRTT pings, at once, the connected contacts whose round-trip time
+// is not known yet (libp2p's ping records it in the peerstore), so that
+// status can show it; it waits at most rttTimeout.
+func (n *Node) measureRTT(ctx context.Context, nt *netStack) {
+	ctx, cancel := context.WithTimeout(ctx, rttTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, c := range n.roster.all() {
+		if !isConnected(nt.host, c.peer) || nt.host.Peerstore().LatencyEWMA(c.peer) > 0 {
+			continue
+		}
+		wg.Go(func() {
+			select {
+			case <-ping.Ping(network.WithAllowLimitedConn(ctx, "rtt"), nt.host, c.peer):
+			case <-ctx.Done():
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Events streams node events until ctx ends or the node closes.

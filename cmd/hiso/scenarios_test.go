@@ -222,8 +222,14 @@ func TestStatusAndContactsJSON(t *testing.T) {
 	}
 	var st api.Status
 	mustJSON(t, hiso(t, alice.home, "status", "--json"), &st)
-	if st.Owner != "daemon" || len(st.Contacts) != 1 || !st.Contacts[0].Online || !strings.Contains(st.Contacts[0].RemoteAddr, "/tcp/") {
-		t.Fatalf("status --json: %+v", st)
+	if st.Owner != "daemon" || len(st.Contacts) != 1 || !st.Contacts[0].Online || !strings.Contains(st.Contacts[0].RemoteAddr, "/tcp/") ||
+		st.Contacts[0].RTTMillis <= 0 {
+		t.Fatalf("status --json: %+v, want bob online over TCP, with a round-trip time", st)
+	}
+	for _, a := range st.Listening {
+		if a == "/p2p-circuit" {
+			t.Errorf("status lists %s among the listening addresses", a)
+		}
 	}
 	h := history(t, alice.home, "bob")
 	if len(h) != 1 || h[0].From != api.FromMe || h[0].Text != "hi" || h[0].State != api.StateDelivered || h[0].SentAt.IsZero() || len(h[0].ID) != 32 {
