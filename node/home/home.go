@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -316,7 +317,8 @@ func serveAPI(socket string, svc api.Service, log *slog.Logger) (*apiServer, err
 	if err != nil {
 		return nil, fmt.Errorf("serve local API: %w", err)
 	}
-	if err := os.Chmod(socket, 0o600); err != nil {
+	// Windows has no mode bits: there the home's ACL keeps others out.
+	if err := chmodSocket(socket); err != nil {
 		ln.Close()
 		os.Remove(socket)
 		return nil, err
@@ -334,6 +336,13 @@ func serveAPI(socket string, svc api.Service, log *slog.Logger) (*apiServer, err
 	}
 	go func() { s.served <- s.srv.Serve(ln) }()
 	return s, nil
+}
+
+func chmodSocket(socket string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	return os.Chmod(socket, 0o600)
 }
 
 func (s *apiServer) stop() error {
