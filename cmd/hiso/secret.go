@@ -231,6 +231,10 @@ func (c *timerCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	return nil
 }
 
+// shortMsgID is the start of a message id that history and search show,
+// and that delete and --reply-to take.
+func shortMsgID(id string) string { return id[:min(8, len(id))] }
+
 // timerWords says a timer the way it is typed: 10s, 5m, 1h30m, 7d.
 func timerWords(secs int64) string {
 	const day = 24 * 60 * 60
@@ -319,7 +323,7 @@ func (c *searchCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 		fmt.Fprintln(s.out, "nothing found")
 	}
 	for _, m := range ms {
-		fmt.Fprintf(s.out, "%s  %-8s %-8s %s\n", m.SentAt.Local().Format("2006-01-02 15:04"), m.Contact, m.From, oneLine(m.Text))
+		fmt.Fprintf(s.out, "%s  %-8s %-8s %s  (%s)\n", m.SentAt.Local().Format("2006-01-02 15:04"), oneLine(m.Contact), oneLine(m.From), oneLine(m.Text), shortMsgID(m.ID))
 	}
 	return nil
 }
