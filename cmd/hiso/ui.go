@@ -43,6 +43,13 @@ func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 	var pass []byte // a passphrase one of the UI's screens collected
 	defer func() { wipeBytes(pass) }()
 	if _, err := os.Stat(p.Keystore); os.IsNotExist(err) {
+		// A home that exists but that others can read is refused before
+		// anything is asked, not after the passphrase was typed twice.
+		if _, err := os.Stat(p.Home); err == nil {
+			if err := p.Check(); err != nil {
+				return err
+			}
+		}
 		su, err := c.setup(ctx, g, s, p)
 		if errors.Is(err, tui.ErrSetupCancelled) {
 			fmt.Fprintln(s.err, "hiso: no identity was made; run `hiso` again (or `hiso init`) when you are ready")
