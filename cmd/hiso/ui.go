@@ -23,9 +23,11 @@ import (
 // it first shows a short guided `hiso init`, then opens on an invite link.
 type uiCmd struct {
 	ownerFlags
-	NoColor   bool          `name:"no-color" help:"No colours (NO_COLOR works too)." env:"NO_COLOR"`
-	LockAfter time.Duration `name:"lock-after" help:"Lock the screen after this long without a key press; the passphrase unlocks it (0: never)." env:"HISO_LOCK_AFTER" default:"0"`
-	NoTyping  bool          `name:"no-typing" help:"Do not tell contacts when you are typing." env:"HISO_NO_TYPING"`
+	NoColor    bool          `name:"no-color" help:"No colours (NO_COLOR works too)." env:"NO_COLOR"`
+	LockAfter  time.Duration `name:"lock-after" help:"Lock the screen after this long without a key press; the passphrase unlocks it (0: never)." env:"HISO_LOCK_AFTER" default:"0"`
+	NoTyping   bool          `name:"no-typing" help:"Do not tell contacts when you are typing." env:"HISO_NO_TYPING"`
+	Notify     string        `help:"How a message that comes while the terminal is not focused is told: desktop (a bell and a notification saying who wrote), bell, or off." env:"HISO_NOTIFY" enum:"desktop,bell,off" default:"desktop"`
+	NotifyText bool          `name:"notify-text" help:"Put the message's text in the desktop notification (by default only who wrote)." env:"HISO_NOTIFY_TEXT"`
 }
 
 func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
@@ -34,6 +36,7 @@ func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 		return err
 	}
 	opts := tui.Options{Input: s.in, Output: s.out, NoColor: c.NoColor, LockAfter: c.LockAfter, NoTyping: c.NoTyping,
+		Notify: tui.Notify(c.Notify), NotifyText: c.NotifyText,
 		// The keystore is the judge of the passphrase: the same check as at
 		// start, and nothing is kept.
 		Unlock: func(pass []byte) error {

@@ -39,7 +39,11 @@ func (m *Model) applyEvent(ev api.Event) (refresh bool, cmd tea.Cmd) {
 			}
 			m.unread[name][x.ID] = true
 		}
-		return !incoming || !isText(x) || m.contactIndex(name) < 0, nil
+		var told tea.Cmd
+		if incoming && isText(x) && x.ReadAt == nil {
+			told = m.notify(x)
+		}
+		return !incoming || !isText(x) || m.contactIndex(name) < 0, told
 	case api.EventOnline, api.EventOffline:
 		i := m.contactIndex(ev.Contact)
 		if i < 0 {
