@@ -117,7 +117,8 @@ func (cs *chatService) handle(s network.Stream) {
 	c, ok := cs.model.contactByPeer(remote)
 	if !ok {
 		logAbout(cs.log, slog.LevelInfo, "refused chat stream from a peer that is not a contact", "peer", remote)
-		_ = s.Reset()
+		// The code tells the sender why: "bob has not added you yet".
+		_ = s.ResetWithError(protocol.CodeNotContact)
 		return
 	}
 	if !cs.g.enter() {

@@ -68,8 +68,14 @@ func (n *Node) Delete(ctx context.Context, name string, req api.DeleteMessages) 
 	}
 	ids := make([]store.MessageID, len(req.IDs))
 	for i, s := range req.IDs {
-		if ids[i], err = store.ParseMessageID(s); err != nil {
-			return api.Count{}, fmt.Errorf("%w: %q is not a message id (see `hiso history %s`)", api.ErrInvalid, s, name)
+		// A whole id is taken as it is (one already gone counts 0, so a
+		// script may repeat itself); the start of one, as history shows
+		// it, must name one message.
+		if ids[i], err = store.ParseMessageID(s); err == nil {
+			continue
+		}
+		if ids[i], err = n.resolveID(ctx, c, s, "to delete"); err != nil {
+			return api.Count{}, err
 		}
 	}
 	k, err := n.store.DeleteForBoth(ctx, c.id, ids, n.cfg.now())

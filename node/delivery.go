@@ -68,6 +68,9 @@ type deliveryModel interface {
 	now() time.Time
 	// kickExpiry makes the expiry loop look at the deadlines again.
 	kickExpiry()
+	// sessionEnded learns from how a session with c ended (nil: it went
+	// through, or an ack came) whether c can hear us.
+	sessionEnded(c contact, err error)
 }
 
 type worker struct {
@@ -207,6 +210,9 @@ func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
 			return
 		}
 		err := d.session(ctx, c, wk)
+		if ctx.Err() == nil {
+			d.model.sessionEnded(c, err)
+		}
 		if err == nil {
 			failures = 0
 			if d.retire(contactID, poke) {
@@ -231,10 +237,17 @@ func (d *delivery) work(ctx context.Context, contactID int64, wk *worker) {
 		}
 		wait := backoff(d.retryMin, d.retryMax, failures)
 		queued, _ := d.store.PendingCount(ctx, contactID)
-		if errors.Is(err, errAwaitingAcceptance) {
+		switch {
+		case errors.Is(err, errAwaitingAcceptance):
 			logAbout(d.log, slog.LevelInfo, fmt.Sprintf("waiting for a contact to accept your contact request: %d messages queued, asking again in %s", queued, wait.Round(time.Second)),
 				"contact", c.name, "peer", c.peer)
-		} else {
+		case protocol.IsNotContact(err):
+			logAbout(d.log, slog.LevelInfo, fmt.Sprintf("a contact has not added you yet: %d messages queued, trying again in %s (at once when they add you)", queued, wait.Round(time.Second)),
+				"contact", c.name, "peer", c.peer)
+		case errors.Is(err, errDeclined), errors.Is(err, errRateLimited):
+			logAbout(d.log, slog.LevelInfo, fmt.Sprintf("%s: %d messages queued, trying again in %s", err, queued, wait.Round(time.Second)),
+				"contact", c.name, "peer", c.peer)
+		default:
 			logAbout(d.log, slog.LevelInfo, fmt.Sprintf("a contact is offline or unreachable: %d messages queued, retrying in %s", queued, wait.Round(time.Second)),
 				"contact", c.name, "peer", c.peer, "err", err)
 		}
@@ -282,6 +295,7 @@ func (d *delivery) write(s network.Stream, w *protocol.Writer, evs []store.OutEv
 // delivered records acks. Acks for ids not in flight on this stream are
 // ignored: a peer can only confirm what we sent it.
 func (d *delivery) delivered(ctx context.Context, c contact, inflight map[store.MessageID]store.OutEvent, ids []protocol.MessageID) error {
+	d.model.sessionEnded(c, nil) // an ack: c hears us, whatever was known before
 	mine := make([]store.MessageID, 0, len(ids))
 	for _, id := range ids {
 		if _, ok := inflight[store.MessageID(id)]; ok {

@@ -75,7 +75,7 @@ func (n *Node) SendFile(ctx context.Context, req api.SendFile) (api.Message, err
 	}
 	var replyTo store.MessageID
 	if req.ReplyTo != "" {
-		if replyTo, err = n.resolveID(ctx, c, req.ReplyTo); err != nil {
+		if replyTo, err = n.resolveID(ctx, c, req.ReplyTo, "to reply to"); err != nil {
 			return api.Message{}, err
 		}
 	}
@@ -156,18 +156,6 @@ func mediaType(name string, r io.Reader) string {
 		return ""
 	}
 	return t
-}
-
-// resolveID finds a message of c's conversation by its id or a prefix.
-func (n *Node) resolveID(ctx context.Context, c contact, s string) (store.MessageID, error) {
-	id, err := n.store.ResolveMessageID(ctx, c.id, s)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return id, fmt.Errorf("%w: no message %q in the conversation with %s (ids are in `hiso history %s`)", api.ErrInvalid, s, c.name, c.name)
-	case errors.Is(err, store.ErrAmbiguous):
-		return id, fmt.Errorf("%w: more than one message starts with %q: give more of its id (`hiso history %s --json`)", api.ErrInvalid, s, c.name)
-	}
-	return id, err
 }
 
 // Files lists file messages, oldest first.

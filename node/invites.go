@@ -35,7 +35,11 @@ func (n *Node) Invite(ctx context.Context, req api.NewInvite) (api.Invite, error
 	if nt, err := n.network(); err == nil {
 		addrs = inviteAddrs(nt.host.Addrs())
 	}
-	inv, err := identity.NewInvite(n.id.ID, addrs, req.Name, ttl, n.cfg.now())
+	name := req.Name
+	if name == "" {
+		name = n.myName(ctx)
+	}
+	inv, err := identity.NewInvite(n.id.ID, addrs, name, ttl, n.cfg.now())
 	if err != nil {
 		return api.Invite{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 	}
@@ -81,7 +85,7 @@ func (n *Node) AddByInvite(ctx context.Context, req api.AddByInvite) (api.Contac
 	}
 	name := req.Name
 	if name == "" {
-		name = inv.Name
+		name = shellName(inv.Name)
 	}
 	addrs := make([]string, len(inv.Addrs))
 	for i, a := range inv.Addrs {
@@ -89,7 +93,7 @@ func (n *Node) AddByInvite(ctx context.Context, req api.AddByInvite) (api.Contac
 	}
 	myName := req.MyName
 	if myName == "" {
-		myName = "hiso " + n.id.ID.String()[len(n.id.ID.String())-6:]
+		myName = n.myName(ctx)
 	}
 	out := &outRequest{Token: inv.Token, Name: myName, Greeting: req.Greeting}
 	if err := (&protocol.Request{Name: out.Name, Greeting: out.Greeting}).Validate(); err != nil {
@@ -118,6 +122,9 @@ func (n *Node) Requests(ctx context.Context) ([]api.Request, error) {
 	out := make([]api.Request, len(rs))
 	for i, r := range rs {
 		out[i] = api.Request{PeerID: r.PeerID, Name: r.Name, Greeting: r.Greeting, ReceivedAt: r.ReceivedAt}
+		if c, ok := n.roster.named(r.Name); ok && c.peer.String() != r.PeerID {
+			out[i].Impersonates = c.name
+		}
 	}
 	return out, nil
 }
@@ -156,35 +163,37 @@ func (n *Node) Accept(ctx context.Context, who string, d api.Decide) (api.Contac
 	if err != nil {
 		return api.Contact{}, err
 	}
-	name := d.Name
-	if name == "" {
-		name = r.Name
+	addrs := n.peerAddrs(p)
+	var c api.Contact
+	if d.Name != "" {
+		// The user's own choice, as typed.
+		c, err = n.AddContact(ctx, api.AddContact{Name: d.Name, PeerID: p.String(), Addrs: addrs})
+	} else {
+		c, err = n.addContactUnique(ctx, r.Name, p, addrs)
 	}
-	// Where the requester connected from is where to reach it.
-	var addrs []string
-	nt, nerr := n.network()
-	if nerr == nil {
-		for _, a := range nt.host.Peerstore().Addrs(p) {
-			addrs = append(addrs, a.String())
-		}
-		if len(addrs) > maxContactAddrs {
-			addrs = addrs[:maxContactAddrs]
-		}
-	}
-	c, err := n.addContactUnique(ctx, name, p, addrs)
 	if err != nil {
 		return api.Contact{}, err
 	}
-	if err := n.store.RemoveRequest(ctx, r.PeerID); err != nil {
-		return api.Contact{}, err
-	}
-	_ = n.store.ClearDeclined(ctx, p.String())
-	if rc, ok := n.roster.byPeer(p); ok && nerr == nil {
-		// Tell the requester now, so its queued messages come at once
-		// instead of after its backoff.
-		n.goFunc(func(ctx context.Context) { n.nudge(ctx, rc) })
-	}
+	// AddContact answered the request, and tells the requester now, so
+	// its queued messages come at once instead of after its backoff.
 	return c, nil
+}
+
+// peerAddrs is where a peer that reached us listens, as its identify
+// said (kept in the peerstore): where to reach a new contact.
+func (n *Node) peerAddrs(p peer.ID) []string {
+	nt, err := n.network()
+	if err != nil {
+		return nil
+	}
+	var addrs []string
+	for _, a := range nt.host.Peerstore().Addrs(p) {
+		addrs = append(addrs, a.String())
+	}
+	if len(addrs) > maxContactAddrs {
+		addrs = addrs[:maxContactAddrs]
+	}
+	return addrs
 }
 
 // Decline forgets a request; the requester may ask again (rate-limited).

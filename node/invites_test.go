@@ -392,3 +392,82 @@ func TestTypingHint(t *testing.T) {
 		t.Fatal("a hint to an unknown contact: no error")
 	}
 }
+
+// A request from a peer calling itself by a contact's name is flagged,
+// and accepting it without a name of our own never takes the contact's.
+func TestRequestNamedAfterAContactIsFlagged(t *testing.T) {
+	alice := newTestNode(t)
+	ctx := context.Background()
+	bob := newTestNode(t)
+	if _, err := alice.AddContact(ctx, api.AddContact{Name: "bob", PeerID: bob.PeerID().String()}); err != nil {
+		t.Fatal(err)
+	}
+	mallory := newTestNode(t)
+	if _, err := mallory.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mallory.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "bob", Greeting: "it's me, new phone"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mallory.Send(ctx, api.Send{To: "alice", Texts: []string{"hi"}}); err != nil {
+		t.Fatal(err)
+	}
+	rs := waitRequests(t, alice, 1)
+	if rs[0].Impersonates != "bob" || rs[0].ImpersonationWarning() != "not your contact bob: a new peer calling itself bob" {
+		t.Fatalf("request: %+v, want it flagged as calling itself bob", rs[0])
+	}
+	c, err := alice.Accept(ctx, rs[0].PeerID, api.Decide{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "bob-2" {
+		t.Fatalf("accepted as %q, want bob-2", c.Name)
+	}
+}
+
+// A message to a peer that has not added us: its node refuses the chat
+// stream with a code, and we say "not added" instead of waiting silently;
+// once it adds us (which tells us at once), the message goes out and the
+// standing clears.
+func TestNotAddedYetThenAdded(t *testing.T) {
+	ctx := context.Background()
+	alice := newTestNode(t, WithRetry(time.Minute, time.Minute)) // only a wake-up can help
+	bob := newTestNode(t)
+	if _, err := alice.AddContact(ctx, api.AddContact{Name: "bob", PeerID: bob.PeerID().String(), Addrs: bob.addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"are you there?"}}); err != nil {
+		t.Fatal(err)
+	}
+	standing := func() api.Standing {
+		cs, err := alice.Contacts(ctx)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("Contacts = %+v, %v", cs, err)
+		}
+		st, _ := alice.Status(ctx)
+		if len(st.Contacts) != 1 || st.Contacts[0].Standing != cs[0].Standing {
+			t.Fatalf("status and contacts disagree: %+v vs %+v", st.Contacts, cs)
+		}
+		return cs[0].Standing
+	}
+	testutil.WaitFor(t, 30*time.Second, func() (bool, string) {
+		s := standing()
+		return s == api.StandingNotAdded, fmt.Sprintf("standing %q", s)
+	})
+	// Alice's AddContact told bob she exists: a request waits for him.
+	rs := waitRequests(t, bob, 1)
+	if rs[0].PeerID != alice.PeerID().String() {
+		t.Fatalf("bob's request is from %s", rs[0].PeerID)
+	}
+	if _, err := bob.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	waitHistory(t, bob, "alice", allState(1, "alice", ""))
+	testutil.WaitFor(t, 30*time.Second, func() (bool, string) {
+		s := standing()
+		return s == "", fmt.Sprintf("standing %q after bob added alice", s)
+	})
+	if rs, _ := bob.Requests(ctx); len(rs) != 0 {
+		t.Fatalf("alice's request still waits after bob added her: %+v", rs)
+	}
+}

@@ -88,7 +88,9 @@ type Node struct {
 	events  *broker
 	roster  *roster
 	blocked *peerSet
-	net     *netStack // nil when offline; set before any goroutine starts
+	// standing: whether each contact can hear us, as its answers said.
+	standing *standings
+	net      *netStack // nil when offline; set before any goroutine starts
 
 	provideKick  chan struct{}
 	expiryKick   chan struct{}
@@ -107,12 +109,20 @@ type Node struct {
 // New after it exists and uses it directly; API methods, which an offline
 // node serves too, reach it through Node.network.
 type netStack struct {
-	host    host.Host
-	dht     *dht.IpfsDHT // nil without a DHT
-	lan     *lanPeers    // what mDNS saw (empty without mDNS)
-	mdns    io.Closer    // nil without mDNS
-	punches *punchTracer
-	reach   atomic.Int32 // network.Reachability, as AutoNAT last said
+	host host.Host
+	dht  *dht.IpfsDHT // nil without a DHT
+	lan  *lanPeers    // what mDNS saw (empty without mDNS)
+	// mdns is nil without mDNS, or while it could not start (no usable
+	// interface yet): networkChanged tries again. Guarded by mdnsMu, since
+	// the watcher starts it while Close may be stopping it.
+	mdnsMu     sync.Mutex
+	mdns       io.Closer
+	mdnsClosed bool
+	// greetedAt is when contacts were last dialled after a network
+	// change (networkChanged); only the watcher touches it.
+	greetedAt time.Time
+	punches   *punchTracer
+	reach     atomic.Int32 // network.Reachability, as AutoNAT last said
 	// ready is closed once New has made everything above: libp2p's own
 	// goroutines (autorelay's peer source) wait on it before reading.
 	ready chan struct{}
@@ -168,7 +178,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: cfg.log, id: id, store: st, events: newBroker(), roster: r,
-		blocked: newPeerSet(), provideKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
+		blocked: newPeerSet(), standing: newStandings(), provideKick: make(chan struct{}, 1), expiryKick: make(chan struct{}, 1),
 		announceKick: make(chan struct{}, 1), drainKick: make(chan struct{}, 1),
 		g: newGroup(context.Background())}
 	n.ctx = n.g.ctx
@@ -225,8 +235,9 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		// Not fatal: a machine with no usable interface yet (airplane
 		// mode, a namespace with only lo) still opens its history and
 		// queues; contacts are found by address or the DHT meanwhile.
+		// mDNS is tried again whenever our addresses change.
 		if nt.mdns, err = n.startMDNS(); err != nil {
-			n.log.Warn("LAN discovery (mDNS) is off: it could not start", "err", err)
+			n.log.Warn("LAN discovery (mDNS) is off until a network interface is up", "err", err)
 			nt.mdns, err = nil, nil
 		}
 	}
@@ -281,6 +292,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 			nt.fetch.start(m.ID)
 		}
 	}
+	nt.greetedAt = cfg.now()
 	n.g.Go(n.greetContacts)
 	return n, nil
 }
@@ -304,9 +316,12 @@ func (n *Node) Close() error {
 			for _, s := range svcs {
 				s.stop()
 			}
+			nt.mdnsMu.Lock()
 			if nt.mdns != nil {
 				_ = nt.mdns.Close()
 			}
+			nt.mdnsClosed = true
+			nt.mdnsMu.Unlock()
 			nt.rv.close()
 			if nt.dht != nil {
 				_ = nt.dht.Close()

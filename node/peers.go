@@ -76,7 +76,7 @@ func (n *Node) watchPeers(ctx context.Context, sub event.Subscription) {
 				n.log.Info("reachability changed", "reachability", ev.Reachability.String())
 				n.retryNow(ctx)
 			case event.EvtLocalAddressesUpdated:
-				n.retryNow(ctx)
+				n.networkChanged(ctx)
 			case event.EvtAutoRelayAddrsUpdated:
 				if len(ev.RelayAddrs) > 0 {
 					n.retryNow(ctx) // reachable again through a relay
@@ -115,6 +115,34 @@ func (n *Node) retryNow(ctx context.Context) {
 	}
 	for _, id := range ids {
 		n.net.deliv.wake(id)
+	}
+}
+
+// regreetEvery bounds how often a change of our addresses dials every
+// contact again.
+const regreetEvery = 10 * time.Second
+
+// networkChanged runs when our addresses change (an interface came up, a
+// network came back, a port was mapped): workers retry at once, mDNS
+// starts if it could not before, and contacts we are not connected to are
+// dialled again, so that both sides show each other online without one of
+// them having to send first.
+func (n *Node) networkChanged(ctx context.Context) {
+	n.retryNow(ctx)
+	nt := n.net
+	if n.cfg.net.MDNS {
+		nt.mdnsMu.Lock()
+		if nt.mdns == nil && !nt.mdnsClosed {
+			if svc, err := n.startMDNS(); err == nil {
+				nt.mdns = svc
+				n.log.Info("LAN discovery (mDNS) is on")
+			}
+		}
+		nt.mdnsMu.Unlock()
+	}
+	if now := n.cfg.now(); now.Sub(nt.greetedAt) >= regreetEvery {
+		nt.greetedAt = now
+		n.g.Go(n.greetContacts)
 	}
 }
 

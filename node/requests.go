@@ -31,7 +31,8 @@ func (n *Node) receiveRequest(ctx context.Context, p peer.ID, req protocol.Reque
 			return 0, err
 		}
 		if ok {
-			c, err := n.addContactUnique(ctx, req.Name, p, nil)
+			// The invitee just dialled us: where it listens is known.
+			c, err := n.addContactUnique(ctx, req.Name, p, n.peerAddrs(p))
 			if err != nil {
 				return 0, err
 			}
@@ -54,17 +55,18 @@ func (n *Node) receiveRequest(ctx context.Context, p peer.ID, req protocol.Reque
 	return protocol.ReplyPending, nil
 }
 
-// addContactUnique adds p under name, or "name (2)", "name (3)"... if the
-// name is taken: a stranger's suggested name never overwrites a contact.
+// addContactUnique adds p under name (its words joined by '-', so that a
+// shell can type it), or "name-2", "name-3"... if the name is taken: a
+// stranger's suggested name never overwrites a contact.
 func (n *Node) addContactUnique(ctx context.Context, name string, p peer.ID, addrs []string) (api.Contact, error) {
-	base, err := validName(name)
+	base, err := validName(shellName(name))
 	if err != nil {
 		base = "contact"
 	}
 	for i := 1; i < 100; i++ {
 		try := base
 		if i > 1 {
-			try = fmt.Sprintf("%s (%d)", base, i)
+			try = fmt.Sprintf("%s-%d", base, i)
 		}
 		c, err := n.AddContact(ctx, api.AddContact{Name: try, PeerID: p.String(), Addrs: addrs})
 		if errors.Is(err, api.ErrContactExists) {
@@ -122,8 +124,7 @@ func (n *Node) nudge(ctx context.Context, c contact) {
 	}
 	defer s.Close()
 	_ = s.SetDeadline(time.Now().Add(requestTimeout))
-	id := n.id.ID.String()
-	if protocol.WriteRequest(s, &protocol.Request{Name: "hiso " + id[len(id)-6:]}) == nil {
+	if protocol.WriteRequest(s, &protocol.Request{Name: n.myName(ctx)}) == nil {
 		_, _ = protocol.ReadReply(s)
 	}
 }
@@ -140,6 +141,9 @@ func (n *Node) declined(ctx context.Context, p peer.ID) bool {
 	at, ok, err := n.store.DeclinedAt(ctx, p.String())
 	return err == nil && ok && n.cfg.now().Sub(at) < declinedFor
 }
+
+// errRateLimited: the peer refuses requests for now; we ask again later.
+var errRateLimited = errors.New("the contact refuses contact requests for now (too many)")
 
 // errAwaitingAcceptance: the peer has our request but has not decided.
 var errAwaitingAcceptance = errors.New("waiting for the contact to accept your request")
@@ -177,6 +181,8 @@ func (n *Node) sendOutRequest(ctx context.Context, c contact) error {
 		logAbout(n.log, slog.LevelInfo, "a contact declined your contact request; messages to them stay queued", "contact", c.name, "peer", c.peer)
 		_ = n.saveOutRequest(ctx, c.peer, nil)
 		return errDeclined
+	case protocol.ReplyRateLimited:
+		return errRateLimited
 	default:
 		return fmt.Errorf("contact request: %s", status)
 	}

@@ -119,3 +119,28 @@ func (r *roster) all() []contact {
 	}
 	return out
 }
+
+// rename gives the contact with id a new name.
+func (r *roster) rename(id int64, name string) (contact, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.byID[id]
+	if !ok {
+		return contact{}, false
+	}
+	delete(r.byName, c.name)
+	c.name = name
+	r.byP[c.peer], r.byID[c.id], r.byName[c.name] = c, c, c
+	return c, true
+}
+
+// remove forgets the contact with id.
+func (r *roster) remove(id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.byID[id]; ok {
+		delete(r.byP, c.peer)
+		delete(r.byID, c.id)
+		delete(r.byName, c.name)
+	}
+}

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/hiso-chat/hiso/identity"
@@ -70,9 +73,21 @@ func (n *Node) AddContact(ctx context.Context, req api.AddContact) (api.Contact,
 	}
 	n.roster.put(c)
 	n.kickAnnounce()
+	// We added them: a request of theirs waiting here is answered.
+	_ = n.store.RemoveRequest(ctx, p.String())
+	_ = n.store.ClearDeclined(ctx, p.String())
 	if _, err := n.network(); err == nil {
 		n.adopt(c)
-		n.goFunc(func(ctx context.Context) { _ = n.connect(ctx, c) })
+		// Tell them we exist: if they have us already, their messages to
+		// us (waiting out a backoff because we refused them) come at
+		// once; if not, our request waits for their decision.
+		n.goFunc(func(ctx context.Context) {
+			if owes, err := n.owesRequest(ctx, c); err == nil && owes {
+				_ = n.connect(ctx, c) // delivery sends the request we owe
+				return
+			}
+			n.nudge(ctx, c)
+		})
 		n.kickProvide()
 	}
 	return n.apiContact(ctx, sc)
@@ -88,7 +103,8 @@ func (n *Node) checkPeerKey(p peer.ID) error {
 		return fmt.Errorf("%w: %s is not a hiso peer ID (hiso peers use Ed25519 keys)", api.ErrInvalid, p)
 	}
 	if _, err := identity.DeriveRendezvous(n.id.Key, pub); err != nil {
-		return fmt.Errorf("%w: %v", api.ErrInvalid, err)
+		// A peer ID that decodes but holds no usable key: a copying slip.
+		return fmt.Errorf("%w: the peer ID %s is damaged: copy it again", api.ErrInvalid, p)
 	}
 	return nil
 }
@@ -115,6 +131,9 @@ func validName(name string) (string, error) {
 	return name, nil
 }
 
+// multiaddrHint says what an address looks like, for messages.
+const multiaddrHint = "an address looks like /ip4/203.0.113.7/tcp/4001, /ip6/2001:db8::7/tcp/4001 or /dns4/example.org/tcp/4001"
+
 // parsePeer accepts a peer ID or a full multiaddr ending in /p2p/PEERID,
 // and addresses with or without that suffix.
 func parsePeer(s string, addrStrs []string) (peer.ID, []ma.Multiaddr, error) {
@@ -130,7 +149,7 @@ func parsePeer(s string, addrStrs []string) (peer.ID, []ma.Multiaddr, error) {
 	for _, as := range addrStrs {
 		a, err := ma.NewMultiaddr(as)
 		if err != nil {
-			return "", nil, fmt.Errorf("%w: bad address %q: %v", api.ErrInvalid, as, err)
+			return "", nil, fmt.Errorf("%w: %q is not an address: %s", api.ErrInvalid, as, multiaddrHint)
 		}
 		transport, id := peer.SplitAddr(a)
 		if id != "" && id != p {
@@ -182,6 +201,7 @@ func (n *Node) apiContact(ctx context.Context, sc store.Contact) (api.Contact, e
 		if nt, err := n.network(); err == nil {
 			c.Online = isConnected(nt.host, rc.peer)
 		}
+		c.Standing = n.standing.get(rc.peer)
 	}
 	return c, nil
 }
@@ -241,13 +261,8 @@ func (n *Node) sendReply(ctx context.Context, c contact, req api.Send) ([]store.
 	if len(req.Texts) != 1 {
 		return nil, fmt.Errorf("%w: a reply is one message, not %d", api.ErrInvalid, len(req.Texts))
 	}
-	id, err := n.store.ResolveMessageID(ctx, c.id, req.ReplyTo)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, fmt.Errorf("%w: no message %q in the conversation with %s to reply to (ids are in `hiso history %s`)", api.ErrInvalid, req.ReplyTo, c.name, c.name)
-	case errors.Is(err, store.ErrAmbiguous):
-		return nil, fmt.Errorf("%w: more than one message starts with %q: give more of its id (`hiso history %s --json`)", api.ErrInvalid, req.ReplyTo, c.name)
-	case err != nil:
+	id, err := n.resolveID(ctx, c, req.ReplyTo, "to reply to")
+	if err != nil {
 		return nil, err
 	}
 	m, err := n.store.EnqueueReply(ctx, c.id, req.Texts[0], id, n.cfg.now())
@@ -255,6 +270,19 @@ func (n *Node) sendReply(ctx context.Context, c contact, req api.Send) ([]store.
 		return nil, fmt.Errorf("queue the reply: %w", err)
 	}
 	return []store.Message{m}, nil
+}
+
+// resolveID finds the message of c's conversation whose id is s or starts
+// with s (history shows the first 8 digits); what says what it is for.
+func (n *Node) resolveID(ctx context.Context, c contact, s, what string) (store.MessageID, error) {
+	id, err := n.store.ResolveMessageID(ctx, c.id, s)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return id, fmt.Errorf("%w: no message %q in the conversation with %s %s (ids are in `hiso history %s`)", api.ErrInvalid, s, c.name, what, c.name)
+	case errors.Is(err, store.ErrAmbiguous):
+		return id, fmt.Errorf("%w: more than one message starts with %q: give more of its id (`hiso history %s --json`)", api.ErrInvalid, s, c.name)
+	}
+	return id, err
 }
 
 // History returns the last limit messages with a contact (all if limit
@@ -283,6 +311,9 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 	if nerr == nil {
 		st.Owner = n.cfg.owner
 		for _, a := range nt.host.Network().ListenAddresses() {
+			if a.String() == "/p2p-circuit" {
+				continue // the relay transport, not an address: reservations are in Relays
+			}
 			st.Listening = append(st.Listening, a.String())
 		}
 		for _, a := range nt.host.Addrs() {
@@ -301,12 +332,18 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 	if err != nil {
 		return st, err
 	}
+	if nerr == nil {
+		n.measureRTT(ctx, nt)
+	}
 	for _, sc := range cs {
 		q, err := n.store.PendingCount(ctx, sc.ID)
 		if err != nil {
 			return st, err
 		}
 		cst := api.ContactStatus{Name: sc.Name, PeerID: sc.PeerID, Queued: q}
+		if rc, ok := n.roster.named(sc.Name); ok {
+			cst.Standing = n.standing.get(rc.peer)
+		}
 		if rc, ok := n.roster.named(sc.Name); ok && nerr == nil {
 			if c := bestConn(nt.host.Network().ConnsToPeer(rc.peer)); c != nil {
 				cst.Online = true
@@ -323,6 +360,30 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 		st.Contacts = append(st.Contacts, cst)
 	}
 	return st, nil
+}
+
+// rttTimeout bounds the ping that measures a contact's round-trip time.
+const rttTimeout = time.Second
+
+// measureRTT pings, at once, the connected contacts whose round-trip time
+// is not known yet (libp2p's ping records it in the peerstore), so that
+// status can show it; it waits at most rttTimeout.
+func (n *Node) measureRTT(ctx context.Context, nt *netStack) {
+	ctx, cancel := context.WithTimeout(ctx, rttTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, c := range n.roster.all() {
+		if !isConnected(nt.host, c.peer) || nt.host.Peerstore().LatencyEWMA(c.peer) > 0 {
+			continue
+		}
+		wg.Go(func() {
+			select {
+			case <-ping.Ping(network.WithAllowLimitedConn(ctx, "rtt"), nt.host, c.peer):
+			case <-ctx.Done():
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Events streams node events until ctx ends or the node closes.

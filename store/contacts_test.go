@@ -128,7 +128,7 @@ func TestRemoveContact(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := s.RemoveContact(ctx, bob.ID); err != nil {
+	if err := s.RemoveContact(ctx, bob.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Contact(ctx, bob.ID); !errors.Is(err, ErrNotFound) {
@@ -159,7 +159,7 @@ func TestRemoveContact(t *testing.T) {
 	if m, err := s.Message(ctx, keep.ID); err != nil || m.Text != "for alice" {
 		t.Fatalf("other contact's message: %+v, %v", m, err)
 	}
-	if err := s.RemoveContact(ctx, bob.ID); !errors.Is(err, ErrNotFound) {
+	if err := s.RemoveContact(ctx, bob.ID, time.Now()); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second RemoveContact = %v", err)
 	}
 	if _, err := s.Enqueue(ctx, bob.ID, "x", time.Now()); !errors.Is(err, ErrNotFound) {

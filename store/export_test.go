@@ -22,44 +22,6 @@ func (s *Store) ContactByPeer(ctx context.Context, peerID string) (Contact, erro
 	return s.contactWhere(ctx, "peer_id = ?", peerID)
 }
 
-// RemoveContact deletes a contact, its conversation key, its messages
-// (with their search terms) and its outbox rows in one transaction.
-// secure_delete zeroes the freed space, and a checkpoint then copies the
-// zeroed pages into the database file and truncates the WAL, so no old
-// frame still holds the conversation key
-// (the checkpoint is best effort: if it fails, the next one does it).
-// Without that key, any copy of the bodies left elsewhere (backups, freed
-// disk blocks) cannot be decrypted.
-func (s *Store) RemoveContact(ctx context.Context, id int64) error {
-	err := s.writeTx(ctx, func(w *wtx) error {
-		// Messages first, while the key to open their texts (whose index
-		// terms go with them) still exists.
-		if _, err := w.deleteMessages(time.Now(), "contact_id = ?", id); err != nil {
-			return err
-		}
-		s.keys.remove(id)
-		for _, q := range []string{
-			"DELETE FROM outbox WHERE contact_id = ?",
-			"DELETE FROM seen_events WHERE contact_id = ?",
-			"DELETE FROM conversation_keys WHERE contact_id = ?",
-		} {
-			if _, err := w.ExecContext(ctx, q, id); err != nil {
-				return err
-			}
-		}
-		res, err := w.ExecContext(ctx, "DELETE FROM contacts WHERE id = ?", id)
-		if err != nil {
-			return err
-		}
-		return mustAffect(res, id)
-	})
-	if err != nil {
-		return err
-	}
-	s.checkpoint(ctx)
-	return nil
-}
-
 // wipeTables are emptied by ClearAll, children before parents.
 var wipeTables = []string{
 	"outbox", "messages", "seen_events", "conversation_keys", "contacts",
@@ -141,14 +103,6 @@ func (s *Store) RequestCount(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM requests").Scan(&n)
 	return n, err
-}
-
-// Unblock forgets that a peer is blocked. Not blocked is not an error.
-func (s *Store) Unblock(ctx context.Context, peerID string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM blocked WHERE peer_id = ?", peerID)
-		return err
-	})
 }
 
 // IsBlocked reports whether a peer is blocked.

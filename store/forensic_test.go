@@ -78,7 +78,7 @@ func TestRemoveContactLeavesNoTrace(t *testing.T) {
 		}
 	}
 
-	if err := s.RemoveContact(ctx, bob.ID); err != nil {
+	if err := s.RemoveContact(ctx, bob.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() != 0 {

@@ -137,7 +137,7 @@ func TestSearchNeverFindsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	apply(t, s, now, InEvent{ID: NewMessageID(), ContactID: c.ID, Kind: EventClear})
-	if err := s.RemoveContact(ctx, d.ID); err != nil {
+	if err := s.RemoveContact(ctx, d.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"gnu", "yak", "ibex", "okapi", "tapir", "zebu", "deleted", "cleared"} {

@@ -65,7 +65,7 @@ func (c *ownerFlags) own(ctx context.Context, g *Globals, s *io_, logTo io.Write
 	for _, l := range c.Listen {
 		a, err := ma.NewMultiaddr(l)
 		if err != nil {
-			return fmt.Errorf("bad --listen %q: %w", l, err)
+			return exitError{code: 2, err: fmt.Errorf("--listen %q is not an address: one looks like /ip4/0.0.0.0/tcp/4001 or /ip6/::/tcp/4001", l)}
 		}
 		listen = append(listen, a)
 	}

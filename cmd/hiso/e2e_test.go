@@ -105,6 +105,7 @@ type daemon struct {
 	stderr *bytes.Buffer
 	errw   *lockedWriter // writes stderr
 	done   chan error
+	ready  chan bool
 }
 
 // logs is what the daemon wrote to stderr so far.
@@ -114,8 +115,8 @@ func (d *daemon) logs() string {
 	return d.stderr.String()
 }
 
-// startDaemon starts a daemon for home; extraEnv (KEY=value) overrides
-// the environment.
+// startDaemon starts a daemon for home and waits until it runs; extraEnv
+// (KEY=value) overrides the environment.
 func startDaemon(t *testing.T, home string, port int, extraEnv ...string) *daemon {
 	t.Helper()
 	return startDaemonFull(t, home, port, nil, extraEnv)
@@ -129,9 +130,26 @@ func startDaemonArgs(t *testing.T, home string, port int, args ...string) *daemo
 
 func startDaemonFull(t *testing.T, home string, port int, args, extraEnv []string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(hisoBin, append([]string{"daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)}, args...)...)
-	d.cmd.Env = append(env(home), extraEnv...)
+	argv := append([]string{hisoBin, "daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)}, args...)
+	d := spawnDaemonCmd(t, home, port, append(env(home), extraEnv...), argv...)
+	d.waitReady()
+	return d
+}
+
+// spawnDaemon starts a daemon and returns at once; waitReady waits until
+// it says it runs.
+func spawnDaemon(t *testing.T, home string, port int) *daemon {
+	t.Helper()
+	return spawnDaemonCmd(t, home, port, env(home), hisoBin, "daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port))
+}
+
+// spawnDaemonCmd is spawnDaemon with the command line (which runs hiso
+// daemon, perhaps through unshare) and its environment given.
+func spawnDaemonCmd(t *testing.T, home string, port int, environ []string, argv ...string) *daemon {
+	t.Helper()
+	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1), ready: make(chan bool, 1)}
+	d.cmd = exec.Command(argv[0], argv[1:]...)
+	d.cmd.Env = environ
 	d.errw = &lockedWriter{w: d.stderr}
 	d.cmd.Stderr = d.errw
 	stdout, err := d.cmd.StdoutPipe()
@@ -141,8 +159,7 @@ func startDaemonFull(t *testing.T, home string, port int, args, extraEnv []strin
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan bool, 1)
-	done := d.done // the test goroutine sets d.done to nil once it has read it
+	done, ready := d.done, d.ready // the test goroutine sets d.done to nil once it has read it
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		r := false
@@ -157,17 +174,25 @@ func startDaemonFull(t *testing.T, home string, port int, args, extraEnv []strin
 		}
 		done <- d.cmd.Wait()
 	}()
+	t.Cleanup(func() { d.stop() })
+	return d
+}
+
+func (d *daemon) waitReady() {
+	d.t.Helper()
 	select {
-	case ok := <-ready:
+	case ok := <-d.ready:
 		if !ok {
-			t.Fatalf("daemon did not start: %s", d.stderr)
+			err := <-d.done
+			d.done = nil
+			d.t.Fatalf("daemon did not start (%v): %s", err, d.stderr)
 		}
 	case <-time.After(30 * time.Second):
 		d.cmd.Process.Kill()
-		t.Fatalf("daemon did not start in 30 s: %s", d.stderr)
+		<-d.done
+		d.done = nil
+		d.t.Fatalf("daemon did not start in 30 s: %s", d.stderr)
 	}
-	t.Cleanup(func() { d.stop() })
-	return d
 }
 
 // stop sends SIGTERM and waits for a clean exit.

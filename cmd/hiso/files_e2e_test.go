@@ -216,7 +216,7 @@ func TestFilesSelfDestructAndClear(t *testing.T) {
 	path, _ = makeFile(t, "kept.pdf", 100<<10)
 	id = sendFile(t, alice.home, "bob", path)
 	waitFileState(t, bob.home, id, api.FileComplete, 30*time.Second)
-	hiso(t, alice.home, "clear", "bob")
+	hiso(t, alice.home, "clear", "bob", "--yes")
 	for _, home := range []string{bob.home, alice.home} {
 		waitFor(t, 30*time.Second, "the cleared file gone from "+home, func() (bool, string) {
 			es, _ := os.ReadDir(filepath.Join(home, "blobs"))

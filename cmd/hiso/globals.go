@@ -109,8 +109,9 @@ func (ss *services) close() {
 	ss.done = nil
 }
 
-// service connects to the home's owner, or, with none running, opens the
-// home in this process without network (and says so on stderr).
+// service connects to the home's owner (waiting for one that is
+// starting), or, with none, opens the home in this process without
+// network (and says so on stderr).
 func (g *Globals) service(ctx context.Context, s *io_) (api.Service, func(), error) {
 	p, err := g.paths()
 	if err != nil {
@@ -119,18 +120,14 @@ func (g *Globals) service(ctx context.Context, s *io_) (api.Service, func(), err
 	if err := p.Check(); err != nil {
 		return nil, nil, err
 	}
-	if c, err := api.Dial(ctx, p.Socket); err == nil {
-		return c, c.Close, nil
-	}
-	h, err := home.Open(ctx, p, g.unlocker(s), node.Offline())
-	if errors.Is(err, home.ErrLocked) {
-		return nil, nil, fmt.Errorf("%w, but it does not answer on %s; wait for it to start, or stop it", err, p.Socket)
-	}
+	a, err := home.Attach(ctx, p, g.unlocker(s), node.Offline())
 	if err != nil {
 		return nil, nil, err
 	}
-	fmt.Fprintln(s.err, "hiso: no daemon is running; opened the home directly (no network)")
-	return h.Node(), func() { h.Close() }, nil
+	if a.Direct {
+		fmt.Fprintln(s.err, "hiso: no daemon is running; opened the home directly (no network)")
+	}
+	return a, a.Close, nil
 }
 
 // oneLine makes peer-supplied text safe to print on one terminal line:

@@ -2,15 +2,33 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/hiso-chat/hiso/identity"
+	"github.com/hiso-chat/hiso/node"
+	"github.com/hiso-chat/hiso/node/home"
+	"github.com/hiso-chat/hiso/protocol"
+	"github.com/hiso-chat/hiso/store"
 )
 
 type initCmd struct {
-	NoPassphrase bool `help:"Allow an empty passphrase: anyone with this disk can then read your history."`
+	NoPassphrase bool   `help:"Allow an empty passphrase: anyone with this disk can then read your history."`
+	Name         string `help:"The name your contacts see for you (in invites and requests; stored encrypted)." env:"HISO_NAME" placeholder:"NAME"`
+}
+
+// check refuses a bad name before anything is made.
+func (c *initCmd) check() error {
+	if c.Name == "" {
+		return nil
+	}
+	if err := protocol.ValidateName(strings.TrimSpace(c.Name)); err != nil {
+		return fmt.Errorf("--name: %w", err)
+	}
+	return nil
 }
 
 func (c *initCmd) Run(g *Globals, s *io_) error {
@@ -38,9 +56,29 @@ func (c *initCmd) Run(g *Globals, s *io_) error {
 	if err := identity.Create(p.Keystore, id, pass, identity.DefaultParams()); err != nil {
 		return fmt.Errorf("write keystore: %w", err)
 	}
+	if err := saveProfile(p, id, c.Name); err != nil {
+		return err
+	}
 	fmt.Fprintf(s.out, "created identity %s in %s\n", id.ID, p.Home)
 	fmt.Fprintln(s.out, "next: `hiso daemon` to go online, `hiso id` to see what to give your contacts")
 	return nil
+}
+
+// saveProfile keeps the name this user chose (none: nothing) in the new
+// home's history, where invites and requests take it from.
+func saveProfile(p home.Paths, id *identity.Identity, name string) error {
+	if strings.TrimSpace(name) == "" {
+		return nil
+	}
+	st, err := store.Open(p.Database, id.DBKey)
+	if err != nil {
+		return fmt.Errorf("open history: %w", err)
+	}
+	if err := node.SaveProfileName(context.Background(), st, name); err != nil {
+		st.Close()
+		return err
+	}
+	return st.Close()
 }
 
 func (c *initCmd) newPassphrase(g *Globals, s *io_) ([]byte, error) {

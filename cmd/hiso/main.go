@@ -15,10 +15,13 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/hiso-chat/hiso/node/api"
 )
 
 type cli struct {
 	Globals
+	Version kong.VersionFlag `help:"Print the version and exit."`
 
 	UI       uiCmd       `cmd:"" default:"withargs" name:"ui" help:"The terminal UI (what plain 'hiso' runs)."`
 	Init     initCmd     `cmd:"" help:"Create this device's identity (asks for a passphrase twice)."`
@@ -31,6 +34,7 @@ type cli struct {
 	Files    filesCmd    `cmd:"" help:"List files sent and received, with their progress."`
 	Save     saveCmd     `cmd:"" help:"Write a received (or sent) file out of the home (mode 0600)."`
 	Status   statusCmd   `cmd:"" help:"Show the node and each contact's connection."`
+	Ver      versionCmd  `cmd:"" name:"version" help:"Print the version (module version, VCS revision)."`
 
 	Invite   inviteCmd   `cmd:"" help:"Print a single-use invite link and its QR code." group:"Secret chat"`
 	Add      addCmd      `cmd:"" help:"Add a contact from an invite link and send them a contact request." group:"Secret chat"`
@@ -38,6 +42,8 @@ type cli struct {
 	Accept   acceptCmd   `cmd:"" help:"Accept a contact request." group:"Secret chat"`
 	Decline  declineCmd  `cmd:"" help:"Decline a contact request." group:"Secret chat"`
 	Block    blockCmd    `cmd:"" help:"Block a peer: it can open nothing to this device." group:"Secret chat"`
+	Unblock  unblockCmd  `cmd:"" help:"Let a blocked peer reach this device again." group:"Secret chat"`
+	Blocked  blockedCmd  `cmd:"" help:"List blocked peers." group:"Secret chat"`
 	Verify   verifyCmd   `cmd:"" help:"Show the safety number with a contact and mark it verified." group:"Secret chat"`
 	Read     readCmd     `cmd:"" help:"Mark a conversation read (sends read receipts, starts self-destruct clocks)." group:"Secret chat"`
 	Timer    timerCmd    `cmd:"" help:"Set the self-destruct timer of a conversation, for both sides." group:"Secret chat"`
@@ -60,6 +66,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	var c cli
 	var svcs services
+	streams := &io_{in: stdin, out: stdout, err: stderr}
 	exit := -1
 	parser, err := kong.New(&c,
 		kong.Name("hiso"),
@@ -68,11 +75,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
 		kong.BindTo(ctx, (*context.Context)(nil)),
-		kong.Bind(&io_{in: stdin, out: stdout, err: stderr}),
+		kong.Bind(streams),
 		// A subcommand whose Run takes an api.Service gets the home's:
 		// the owner's over the socket, or the home opened here.
 		kong.BindToProvider(svcs.open),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"version": versionString()},
 	)
 	if err != nil {
 		fmt.Fprintln(stderr, "hiso:", err)
@@ -86,16 +94,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hiso:", err)
 		return 2
 	}
-	err = checkArgs(kctx)
+	err = checkArgs(kctx, streams)
+	var ee exitError
+	if err != nil && !errors.As(err, &ee) {
+		err = exitError{code: 2, err: err} // bad arguments: bad usage
+	}
 	if err == nil {
 		err = kctx.Run(&c.Globals)
 	}
 	svcs.close()
 	if err != nil {
 		fmt.Fprintln(stderr, "hiso:", err)
-		var ee exitError
-		if errors.As(err, &ee) {
+		switch {
+		case errors.As(err, &ee):
 			return ee.code
+		case errors.Is(err, api.ErrInvalid):
+			return 2 // the owner refused what was asked: bad usage too
 		}
 		return 1
 	}
@@ -107,13 +121,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // asked for).
 type argChecker interface{ check() error }
 
-func checkArgs(kctx *kong.Context) error {
+// asker is a subcommand that asks the user something (a confirmation)
+// before Run, so that no home is held open while the question waits.
+type asker interface{ check(s *io_) error }
+
+func checkArgs(kctx *kong.Context, s *io_) error {
 	n := kctx.Selected()
 	if n == nil {
 		return nil
 	}
-	if c, ok := n.Target.Addr().Interface().(argChecker); ok {
+	switch c := n.Target.Addr().Interface().(type) {
+	case argChecker:
 		return c.check()
+	case asker:
+		return c.check(s)
 	}
 	return nil
 }

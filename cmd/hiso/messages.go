@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/hiso-chat/hiso/node/api"
+	"github.com/hiso-chat/hiso/protocol"
 )
 
 type sendCmd struct {
 	Name    string        `arg:"" help:"The contact."`
 	Text    []string      `arg:"" optional:"" help:"The message (words are joined with spaces)."`
-	Stdin   bool          `help:"Read messages from stdin instead, one per line."`
+	Stdin   bool          `help:"Read the message from stdin instead (all of it: one message)."`
+	Lines   bool          `help:"With --stdin: one message per line (empty lines are skipped)."`
 	Wait    time.Duration `help:"Wait up to this long until the contact confirms delivery (e.g. 30s)." placeholder:"DURATION"`
 	ReplyTo string        `name:"reply-to" help:"Answer this message: its id as history shows it (8 digits are enough)." placeholder:"ID"`
 	File    string        `help:"Send this file instead of a text (photos, voice notes, any file up to the limit)." placeholder:"PATH" type:"path"`
@@ -39,7 +41,10 @@ func (c *sendCmd) check() error {
 		return errors.New("--caption goes with --file")
 	}
 	if c.Stdin == (len(c.Text) > 0) {
-		return errors.New("give the message as arguments, or --stdin to read one per line")
+		return errors.New("give the message as arguments, or --stdin to read it (--lines: one per line)")
+	}
+	if c.Lines && !c.Stdin {
+		return errors.New("--lines goes with --stdin")
 	}
 	if c.Stdin && c.ReplyTo != "" {
 		return errors.New("--reply-to answers with one message: give it as arguments, not --stdin")
@@ -68,34 +73,16 @@ func (c *sendCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 		if err != nil {
 			return err
 		}
-	} else {
-		sc := bufio.NewScanner(s.in)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		var batch []string
-		flush := func() error {
-			if len(batch) == 0 {
-				return nil
-			}
-			ms, err := svc.Send(ctx, api.Send{To: c.Name, Texts: batch})
-			sent = append(sent, ms...)
-			batch = batch[:0]
+	} else if c.Lines {
+		if sent, err = c.sendLines(ctx, s, svc); err != nil {
 			return err
 		}
-		for sc.Scan() {
-			if sc.Text() == "" {
-				continue
-			}
-			batch = append(batch, sc.Text())
-			if len(batch) == maxStdinBatch {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
+	} else {
+		text, err := readAll(ctx, s.in)
+		if err != nil {
+			return err
 		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("read stdin: %w", err)
-		}
-		if err := flush(); err != nil {
+		if sent, err = svc.Send(ctx, api.Send{To: c.Name, Texts: []string{text}}); err != nil {
 			return err
 		}
 	}
@@ -108,6 +95,102 @@ func (c *sendCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 		return nil
 	}
 	return waitDelivered(ctx, s.out, events, sent, c.Name)
+}
+
+// errInterrupted ends a read of stdin that Ctrl-C stopped.
+var errInterrupted = exitError{code: 130, err: errors.New("interrupted")}
+
+// readAll reads the whole of stdin as one message (its final newline
+// dropped). Ctrl-C stops the read, and nothing is sent.
+func readAll(ctx context.Context, in io.Reader) (string, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(io.LimitReader(in, protocol.MaxTextBytes+1))
+		done <- result{b, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return "", fmt.Errorf("%w: nothing was sent", errInterrupted)
+	case r := <-done:
+		if r.err != nil {
+			return "", fmt.Errorf("read stdin: %w", r.err)
+		}
+		if len(r.b) > protocol.MaxTextBytes {
+			return "", fmt.Errorf("stdin holds more than %d KiB, more than one message can: nothing was sent (--lines sends one message per line)", protocol.MaxTextBytes>>10)
+		}
+		text := strings.TrimSuffix(strings.TrimSuffix(string(r.b), "\n"), "\r")
+		if strings.TrimSpace(text) == "" {
+			return "", errors.New("stdin is empty: nothing to send")
+		}
+		return text, nil
+	}
+}
+
+// sendLines queues one message per line of stdin, in batches. Ctrl-C
+// stops reading: what was read is queued, and the rest is not read.
+func (c *sendCmd) sendLines(ctx context.Context, s *io_, svc api.Service) ([]api.Message, error) {
+	lines := make(chan string)
+	readErr := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(s.in)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		defer func() { readErr <- sc.Err(); close(lines) }()
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var sent []api.Message
+	var batch []string
+	flush := func(ctx context.Context) error {
+		if len(batch) == 0 {
+			return nil
+		}
+		ms, err := svc.Send(ctx, api.Send{To: c.Name, Texts: batch})
+		sent = append(sent, ms...)
+		batch = batch[:0]
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			// Queue what was read, on a context of its own: Ctrl-C ended
+			// the reading, not the queueing.
+			qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := flush(qctx); err != nil {
+				return sent, err
+			}
+			fmt.Fprintf(s.out, "queued %d messages\n", len(sent))
+			return sent, fmt.Errorf("%w: the rest of stdin was not read", errInterrupted)
+		case line, ok := <-lines:
+			if !ok && ctx.Err() != nil {
+				continue // interrupted: the case above says so
+			}
+			if !ok {
+				if err := <-readErr; err != nil {
+					return sent, fmt.Errorf("read stdin: %w", err)
+				}
+				return sent, flush(ctx)
+			}
+			if line == "" {
+				continue
+			}
+			batch = append(batch, line)
+			if len(batch) == maxStdinBatch {
+				if err := flush(ctx); err != nil {
+					return sent, err
+				}
+			}
+		}
+	}
 }
 
 func waitDelivered(ctx context.Context, out io.Writer, events <-chan api.Event, sent []api.Message, name string) error {
@@ -139,7 +222,8 @@ type historyCmd struct {
 	Name   string `arg:"" help:"The contact."`
 	Limit  int    `help:"Show only the last N messages (0: all)." default:"0"`
 	JSON   bool   `help:"Print JSON."`
-	NoRead bool   `name:"no-read" help:"Do not mark the messages read (no read receipts, no self-destruct countdown)."`
+	Read   bool   `help:"Also mark the messages read: read receipts go out and self-destruct clocks start (as hiso read does)."`
+	NoRead bool   `name:"no-read" hidden:"" help:"The default now: history marks nothing read unless --read."`
 }
 
 func (c *historyCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
@@ -150,8 +234,19 @@ func (c *historyCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	if err := c.print(s, ms); err != nil {
 		return err
 	}
-	// Shown to the user: that is what a read receipt says.
-	if !c.NoRead {
+	if !c.JSON {
+		// Why the messages above wait, if the contact refuses them.
+		if cs, err := svc.Contacts(ctx); err == nil {
+			for _, ct := range cs {
+				if ct.Name == c.Name && ct.Standing != "" {
+					fmt.Fprintf(s.out, "— %s —\n", ct.Standing.Describe(oneLine(ct.Name)))
+				}
+			}
+		}
+	}
+	// Only when asked: a script that polls must not send read receipts
+	// nor start self-destruct clocks. (The UI marks what it shows.)
+	if c.Read {
 		if _, err := svc.Read(ctx, c.Name); err != nil {
 			return fmt.Errorf("history shown, but marking it read failed: %w", err)
 		}
@@ -175,7 +270,7 @@ func (c *historyCmd) print(s *io_, ms []api.Message) error {
 			state = "  [" + string(m.State) + "]"
 		}
 		if m.TimerSeconds > 0 {
-			state += fmt.Sprintf("  ⏳%s", time.Duration(m.TimerSeconds)*time.Second)
+			state += "  ⏳" + timerWords(m.TimerSeconds)
 		}
 		text := oneLine(m.Text)
 		if m.File != nil {
@@ -201,7 +296,7 @@ func systemLine(m api.Message) string {
 		if secs == 0 {
 			return who + " turned the self-destruct timer off"
 		}
-		return fmt.Sprintf("%s set the self-destruct timer to %s", who, time.Duration(secs)*time.Second)
+		return fmt.Sprintf("%s set the self-destruct timer to %s", who, timerWords(secs))
 	case api.KindDeleted:
 		return fmt.Sprintf("%s deleted %s message(s)", who, m.Data)
 	case api.KindCleared:

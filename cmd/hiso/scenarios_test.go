@@ -159,7 +159,7 @@ func TestReceiverCrashMidBurst(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() {
-		_, errOut, err := hisoErr(alice.home, lines.String(), "send", "bob", "--stdin")
+		_, errOut, err := hisoErr(alice.home, lines.String(), "send", "bob", "--stdin", "--lines")
 		if err != nil {
 			err = fmt.Errorf("%v: %s", err, errOut)
 		}
@@ -222,8 +222,14 @@ func TestStatusAndContactsJSON(t *testing.T) {
 	}
 	var st api.Status
 	mustJSON(t, hiso(t, alice.home, "status", "--json"), &st)
-	if st.Owner != "daemon" || len(st.Contacts) != 1 || !st.Contacts[0].Online || !strings.Contains(st.Contacts[0].RemoteAddr, "/tcp/") {
-		t.Fatalf("status --json: %+v", st)
+	if st.Owner != "daemon" || len(st.Contacts) != 1 || !st.Contacts[0].Online || !strings.Contains(st.Contacts[0].RemoteAddr, "/tcp/") ||
+		st.Contacts[0].RTTMillis <= 0 {
+		t.Fatalf("status --json: %+v, want bob online over TCP, with a round-trip time", st)
+	}
+	for _, a := range st.Listening {
+		if a == "/p2p-circuit" {
+			t.Errorf("status lists %s among the listening addresses", a)
+		}
 	}
 	h := history(t, alice.home, "bob")
 	if len(h) != 1 || h[0].From != api.FromMe || h[0].Text != "hi" || h[0].State != api.StateDelivered || h[0].SentAt.IsZero() || len(h[0].ID) != 32 {

@@ -13,18 +13,14 @@ import (
 )
 
 type inviteCmd struct {
-	Name    string        `help:"The name your contact will see for you." default:"" placeholder:"NAME"`
+	Name    string        `help:"The name your contact will see for you (default: the name chosen at init)." default:"" placeholder:"NAME"`
 	Expires time.Duration `help:"How long the link works (1m to 720h)." default:"24h"`
 	NoQR    bool          `name:"no-qr" help:"Print the link only, without its QR code."`
 	JSON    bool          `help:"Print JSON."`
 }
 
 func (c *inviteCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
-	name := c.Name
-	if name == "" {
-		name = "a hiso user"
-	}
-	inv, err := svc.Invite(ctx, api.NewInvite{Name: name, TTL: c.Expires})
+	inv, err := svc.Invite(ctx, api.NewInvite{Name: c.Name, TTL: c.Expires})
 	if err != nil {
 		return err
 	}
@@ -32,14 +28,19 @@ func (c *inviteCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 		return printJSON(s.out, inv)
 	}
 	fmt.Fprintln(s.out, inv.Link)
+	// With --no-qr stdout is the link alone, for a script or a pipe to the
+	// clipboard; what to do with it goes to stderr.
+	how := s.err
 	if !c.NoQR {
 		fmt.Fprintln(s.out)
 		if err := writeQR(s.out, strings.ToUpper(inv.Link)); err != nil {
 			return err
 		}
+		how = s.out
+		fmt.Fprintln(how)
 	}
-	fmt.Fprintf(s.out, "\nGive this link to one person (it works once, until %s).\n", inv.Expires.Local().Format("Mon 2 Jan 15:04"))
-	fmt.Fprintln(s.out, "They run: hiso add LINK")
+	fmt.Fprintf(how, "Give this link to one person (it works once, until %s).\n", inv.Expires.Local().Format("Mon 2 Jan 15:04"))
+	fmt.Fprintln(how, "They run: hiso add LINK")
 	return nil
 }
 
@@ -78,7 +79,11 @@ func (c *requestsCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tRECEIVED\tPEER ID\tGREETING")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Name, r.ReceivedAt.Local().Format("2006-01-02 15:04"), r.PeerID, oneLine(r.Greeting))
+		name := oneLine(r.Name)
+		if w := r.ImpersonationWarning(); w != "" {
+			name += " (⚠ " + oneLine(w) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, r.ReceivedAt.Local().Format("2006-01-02 15:04"), r.PeerID, oneLine(r.Greeting))
 	}
 	fmt.Fprintln(tw, "\nhiso accept NAME|PEERID, hiso decline NAME|PEERID, hiso block NAME|PEERID")
 	return tw.Flush()
@@ -225,9 +230,35 @@ func (c *timerCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	if secs == 0 {
 		fmt.Fprintf(s.out, "self-destruct timer with %s is off\n", c.Name)
 	} else {
-		fmt.Fprintf(s.out, "self-destruct timer with %s set to %s\n", c.Name, time.Duration(secs)*time.Second)
+		fmt.Fprintf(s.out, "self-destruct timer with %s set to %s\n", c.Name, timerWords(secs))
 	}
 	return nil
+}
+
+// shortMsgID is the start of a message id that history and search show,
+// and that delete and --reply-to take.
+func shortMsgID(id string) string { return id[:min(8, len(id))] }
+
+// timerWords says a timer the way it is typed: 10s, 5m, 1h30m, 7d.
+func timerWords(secs int64) string {
+	const day = 24 * 60 * 60
+	if secs >= day && secs%day == 0 {
+		return fmt.Sprintf("%dd", secs/day)
+	}
+	out := ""
+	for _, u := range []struct {
+		n    int64
+		name string
+	}{{3600, "h"}, {60, "m"}, {1, "s"}} {
+		if secs >= u.n {
+			out += fmt.Sprintf("%d%s", secs/u.n, u.name)
+			secs %= u.n
+		}
+	}
+	if out == "" {
+		return "0s"
+	}
+	return out
 }
 
 type deleteCmd struct {
@@ -246,6 +277,16 @@ func (c *deleteCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 
 type clearCmd struct {
 	Name string `arg:"" help:"The contact."`
+	Yes  bool   `help:"Do not ask for confirmation."`
+}
+
+// check asks before the home is opened, as wipe does.
+func (c *clearCmd) check(s *io_) error {
+	if c.Yes {
+		return nil
+	}
+	fmt.Fprintf(s.out, "This deletes every message with %s, on this device and on %s's (as soon as it is online).\n", c.Name, c.Name)
+	return confirm(s, "Clear the history with "+c.Name+"? [y/N] ")
 }
 
 func (c *clearCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
@@ -286,7 +327,7 @@ func (c *searchCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 		fmt.Fprintln(s.out, "nothing found")
 	}
 	for _, m := range ms {
-		fmt.Fprintf(s.out, "%s  %-8s %-8s %s\n", m.SentAt.Local().Format("2006-01-02 15:04"), m.Contact, m.From, oneLine(m.Text))
+		fmt.Fprintf(s.out, "%s  %-8s %-8s %s  (%s)\n", m.SentAt.Local().Format("2006-01-02 15:04"), oneLine(m.Contact), oneLine(m.From), oneLine(m.Text), shortMsgID(m.ID))
 	}
 	return nil
 }

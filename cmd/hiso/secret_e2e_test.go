@@ -151,7 +151,7 @@ func TestSelfDestructAcrossProcesses(t *testing.T) {
 		h := history(t, bob.home, "alice")
 		return len(h) == 2 && h[0].Kind == api.KindTimer && h[0].From == "alice" && h[1].TimerSeconds == 2, ""
 	})
-	hiso(t, bob.home, "history", "alice") // shown to bob: his clock starts
+	hiso(t, bob.home, "history", "alice", "--read") // shown to bob: his clock starts
 	readAt := time.Now()
 	for _, side := range []struct{ home, peer string }{{bob.home, "alice"}, {alice.home, "bob"}} {
 		waitFor(t, 10*time.Second, "the message to vanish from "+side.home, func() (bool, string) {
@@ -220,7 +220,7 @@ func TestChangesWhileOfflineApplyOnReconnect(t *testing.T) {
 		t.Fatalf("bob's timer with alice: %d s", cs[0].TimerSeconds)
 	}
 	bob.stop()
-	hiso(t, alice.home, "clear", "bob")
+	hiso(t, alice.home, "clear", "bob", "--yes")
 	startDaemon(t, bob.home, bob.port)
 	// The texts go; the lines of the timer change and the deletion stay.
 	lines := func(h []api.Message) string {

@@ -74,6 +74,13 @@ func shellQuote(s string) string {
 
 // startUI runs plain `hiso` (the UI, owning home) in a new 100x30 session.
 func (x *tuiTmux) startUI(name, home string, port int) *tuiTerm {
+	x.t.Helper()
+	return x.startUIIn(name, home, port, "")
+}
+
+// startUIIn is startUI with a command (such as unshare -n --) that the UI
+// runs under.
+func (x *tuiTmux) startUIIn(name, home string, port int, wrap string) *tuiTerm {
 	t := x.t
 	t.Helper()
 	errFile := filepath.Join(filepath.Dir(home), name+".stderr")
@@ -89,8 +96,8 @@ func (x *tuiTmux) startUI(name, home string, port int) *tuiTerm {
 		q = append(q, shellQuote(v))
 	}
 	// After hiso exits the pane stays, saying how it ended, until cleanup.
-	script := fmt.Sprintf("env %s %s 2>>%s; echo \"hiso exited: $?\"; sleep 600",
-		strings.Join(q, " "), shellQuote(hisoBin), shellQuote(errFile))
+	script := fmt.Sprintf("%s env %s %s 2>>%s; echo \"hiso exited: $?\"; sleep 600",
+		wrap, strings.Join(q, " "), shellQuote(hisoBin), shellQuote(errFile))
 	if out, err := x.run("new-session", "-d", "-s", name, "-x", "100", "-y", "30", script); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}

@@ -23,9 +23,11 @@ import (
 // it first shows a short guided `hiso init`, then opens on an invite link.
 type uiCmd struct {
 	ownerFlags
-	NoColor   bool          `name:"no-color" help:"No colours (NO_COLOR works too)." env:"NO_COLOR"`
-	LockAfter time.Duration `name:"lock-after" help:"Lock the screen after this long without a key press; the passphrase unlocks it (0: never)." env:"HISO_LOCK_AFTER" default:"0"`
-	NoTyping  bool          `name:"no-typing" help:"Do not tell contacts when you are typing." env:"HISO_NO_TYPING"`
+	NoColor    bool          `name:"no-color" help:"No colours (NO_COLOR works too)." env:"NO_COLOR"`
+	LockAfter  time.Duration `name:"lock-after" help:"Lock the screen after this long without a key press; the passphrase unlocks it (0: never)." env:"HISO_LOCK_AFTER" default:"0"`
+	NoTyping   bool          `name:"no-typing" help:"Do not tell contacts when you are typing." env:"HISO_NO_TYPING"`
+	Notify     string        `help:"How a message that comes while the terminal is not focused is told: desktop (a bell and a notification saying who wrote), bell, or off." env:"HISO_NOTIFY" enum:"desktop,bell,off" default:"desktop"`
+	NotifyText bool          `name:"notify-text" help:"Put the message's text in the desktop notification (by default only who wrote)." env:"HISO_NOTIFY_TEXT"`
 }
 
 func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
@@ -34,6 +36,7 @@ func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 		return err
 	}
 	opts := tui.Options{Input: s.in, Output: s.out, NoColor: c.NoColor, LockAfter: c.LockAfter, NoTyping: c.NoTyping,
+		Notify: tui.Notify(c.Notify), NotifyText: c.NotifyText,
 		// The keystore is the judge of the passphrase: the same check as at
 		// start, and nothing is kept.
 		Unlock: func(pass []byte) error {
@@ -43,6 +46,13 @@ func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 	var pass []byte // a passphrase one of the UI's screens collected
 	defer func() { wipeBytes(pass) }()
 	if _, err := os.Stat(p.Keystore); os.IsNotExist(err) {
+		// A home that exists but that others can read is refused before
+		// anything is asked, not after the passphrase was typed twice.
+		if _, err := os.Stat(p.Home); err == nil {
+			if err := p.Check(); err != nil {
+				return err
+			}
+		}
 		su, err := c.setup(ctx, g, s, p)
 		if errors.Is(err, tui.ErrSetupCancelled) {
 			fmt.Fprintln(s.err, "hiso: no identity was made; run `hiso` again (or `hiso init`) when you are ready")
@@ -57,9 +67,13 @@ func (c *uiCmd) Run(ctx context.Context, g *Globals, s *io_) error {
 	if err := p.Check(); err != nil {
 		return err
 	}
-	if cl, err := api.Dial(ctx, p.Socket); err == nil {
+	cl, err := home.DialOwner(ctx, p)
+	if err == nil {
 		defer cl.Close()
 		return tui.Run(ctx, cl, opts)
+	}
+	if !errors.Is(err, home.ErrNoOwner) {
+		return err
 	}
 	if pass == nil && !passphraseGiven(g) && isTerminal(s.in) {
 		// The passphrase prompt as a screen of the UI rather than a line
@@ -98,7 +112,8 @@ func (c *uiCmd) setup(ctx context.Context, g *Globals, s *io_, p home.Paths) (tu
 			preset = []byte{}
 		}
 	}
-	return tui.RunSetup(ctx, tui.SetupOptions{Input: s.in, Output: s.out, NoColor: c.NoColor, Home: p.Home,
+	var made *identity.Identity
+	su, err := tui.RunSetup(ctx, tui.SetupOptions{Input: s.in, Output: s.out, NoColor: c.NoColor, Home: p.Home,
 		Passphrase: preset,
 		Create: func(pass []byte) error {
 			if _, err := os.Stat(p.Keystore); err == nil {
@@ -114,8 +129,16 @@ func (c *uiCmd) setup(ctx context.Context, g *Globals, s *io_, p home.Paths) (tu
 			if err := identity.Create(p.Keystore, id, pass, identity.DefaultParams()); err != nil {
 				return fmt.Errorf("write keystore: %w", err)
 			}
+			made = id
 			return nil
 		}})
+	if err == nil && made != nil {
+		// Kept, so that every later invite and request carries it.
+		if perr := saveProfile(p, made, su.Name); perr != nil {
+			fmt.Fprintln(s.err, "hiso: your name was not kept:", perr)
+		}
+	}
+	return su, err
 }
 
 // passphraseGiven says whether HISO_PASSPHRASE or --passphrase-file says

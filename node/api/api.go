@@ -38,6 +38,9 @@ type Contact struct {
 	// Mailbox: the contact told us its mailbox (and prekey); what we send
 	// while it is offline waits there, sealed.
 	Mailbox bool `json:"mailbox,omitempty"`
+	// Standing, when set, is why the contact cannot hear us although it
+	// may be online (it has not added us, declined our request...).
+	Standing Standing `json:"standing,omitempty"`
 }
 
 // Send is the body of POST /v1/send.
@@ -147,6 +150,8 @@ type ContactStatus struct {
 	// Hint says, for the user, why the contact cannot be reached, when
 	// the node can tell (with --hide-ip: no relay in common).
 	Hint string `json:"hint,omitempty"`
+	// Standing: as Contact.Standing.
+	Standing Standing `json:"standing,omitempty"`
 }
 
 // Event is one line of GET /v1/events (newline-delimited JSON).
@@ -187,11 +192,34 @@ type Request struct {
 	Name       string    `json:"name"`
 	Greeting   string    `json:"greeting"`
 	ReceivedAt time.Time `json:"received_at"`
+	// Impersonates is set when the requester calls itself by the name of
+	// one of your contacts (another peer): every front end warns.
+	Impersonates string `json:"impersonates,omitempty"`
+}
+
+// ImpersonationWarning is what a front end shows beside a request whose
+// Impersonates is set.
+func (r Request) ImpersonationWarning() string {
+	if r.Impersonates == "" {
+		return ""
+	}
+	return "not your contact " + r.Impersonates + ": a new peer calling itself " + r.Impersonates
 }
 
 // Decide is the body of POST /v1/requests/{peer}/accept (Name optional).
 type Decide struct {
 	Name string `json:"name,omitempty"`
+}
+
+// Rename is the body of POST /v1/contacts/{name}/rename.
+type Rename struct {
+	Name string `json:"name"` // the new name
+}
+
+// Blocked is one element of `hiso blocked --json`.
+type Blocked struct {
+	PeerID string `json:"peer_id"`
+	Name   string `json:"name,omitempty"` // set when the peer is a contact
 }
 
 // Safety is `hiso verify NAME --json`.

@@ -221,6 +221,27 @@ func (c *Client) Block(ctx context.Context, who string) error {
 	return c.do(ctx, "POST", "/v1/block/"+url.PathEscape(who), nil, &Count{})
 }
 
+func (c *Client) Unblock(ctx context.Context, who string) error {
+	return c.do(ctx, "POST", "/v1/unblock/"+url.PathEscape(who), nil, &Count{})
+}
+
+func (c *Client) Blocked(ctx context.Context) (v []Blocked, err error) {
+	err = c.do(ctx, "GET", "/v1/blocked", nil, &v)
+	return
+}
+
+func (c *Client) RenameContact(ctx context.Context, name string, req Rename) (v Contact, err error) {
+	if err = checkUTF8("the name", req.Name); err != nil {
+		return
+	}
+	err = c.do(ctx, "POST", "/v1/contacts/"+url.PathEscape(name)+"/rename", req, &v)
+	return
+}
+
+func (c *Client) RemoveContact(ctx context.Context, name string) error {
+	return c.do(ctx, "POST", "/v1/contacts/"+url.PathEscape(name)+"/remove", nil, &Count{})
+}
+
 func (c *Client) Safety(ctx context.Context, name string) (v Safety, err error) {
 	err = c.do(ctx, "GET", "/v1/safety/"+url.PathEscape(name), nil, &v)
 	return

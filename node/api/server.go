@@ -62,7 +62,14 @@ func (h *handler) routes() []route {
 			reply(w, v, err)
 		}},
 		{"POST /v1/requests/{who}/decline", byName("who", s.Decline)},
+		{"POST /v1/contacts/{name}/rename", namedWithBody(s.RenameContact)},
+		{"POST /v1/contacts/{name}/remove", byName("name", s.RemoveContact)},
 		{"POST /v1/block/{who}", byName("who", s.Block)},
+		{"POST /v1/unblock/{who}", byName("who", s.Unblock)},
+		{"GET /v1/blocked", func(w http.ResponseWriter, r *http.Request) {
+			v, err := s.Blocked(r.Context())
+			reply(w, v, err)
+		}},
 		{"GET /v1/safety/{name}", named(s.Safety)},
 		{"POST /v1/verify/{name}", named(s.Verify)},
 

@@ -27,6 +27,16 @@ type Service interface {
 	// Block refuses every connection from a contact, a requester or a peer
 	// ID from now on.
 	Block(ctx context.Context, who string) error
+	// Unblock lets a blocked peer (by peer ID, or a blocked contact's
+	// name) reach this device again; Blocked lists the blocked peers.
+	Unblock(ctx context.Context, who string) error
+	Blocked(ctx context.Context) ([]Blocked, error)
+	// RenameContact gives a contact another name (on this device only).
+	RenameContact(ctx context.Context, name string, req Rename) (Contact, error)
+	// RemoveContact forgets a contact and the whole conversation with it on
+	// this device (messages, what is queued, the conversation key); nothing
+	// is sent, and the contact's own copy stays on its device.
+	RemoveContact(ctx context.Context, name string) error
 	Safety(ctx context.Context, name string) (Safety, error)
 	Verify(ctx context.Context, name string) (Safety, error)
 

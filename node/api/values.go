@@ -50,6 +50,32 @@ const (
 	FileRefused      FileState = "refused"      // not accepted (too large, no space); File.Error says why
 )
 
+// Standing is whether a contact can hear us, when it cannot for a reason
+// other than being offline. Empty: nothing known against it.
+type Standing string
+
+const (
+	StandingNotAdded    Standing = "not_added"       // it refuses our messages: it has not added us (yet)
+	StandingPending     Standing = "request_pending" // it has our contact request and has not decided
+	StandingDeclined    Standing = "declined"        // it declined our contact request
+	StandingRateLimited Standing = "rate_limited"    // it refuses requests for now (too many): we ask again later
+)
+
+// Describe says what s means for the contact named name, for people.
+func (s Standing) Describe(name string) string {
+	switch s {
+	case StandingNotAdded:
+		return name + " has not added you yet: your messages wait until they do"
+	case StandingPending:
+		return name + " has your contact request and has not accepted it yet"
+	case StandingDeclined:
+		return name + " declined your contact request"
+	case StandingRateLimited:
+		return name + " refuses contact requests for now (too many): hiso asks again later"
+	}
+	return ""
+}
+
 // ConnKind is how the connection to a contact runs.
 type ConnKind string
 
@@ -80,6 +106,9 @@ const (
 	EventRequest EventType = "request" // a contact request waits for a decision
 	EventDeleted EventType = "deleted" // messages left the history (expired, deleted, cleared); IDs set
 	EventTyping  EventType = "typing"  // the contact is typing (never stored)
+	// EventContacts: the contact list changed otherwise (a rename, a
+	// removal, whether a contact can hear us); Contact names it.
+	EventContacts EventType = "contacts"
 )
 
 // FromMe is Message.From for what this device sent.

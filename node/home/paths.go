@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // Paths are the files of one home directory.
@@ -13,7 +14,8 @@ type Paths struct {
 	Keystore string // device key and database key, sealed under the passphrase
 	Database string // encrypted history
 	Socket   string // local API, served by the owner
-	Lock     string // held by the owner
+	Lock     string // held by whoever has the history open: the owner, or one command while none runs
+	Owner    string // held by the daemon or the UI from the moment it starts: commands then wait for its socket
 }
 
 // maxSocketPath is the room sockaddr_un leaves for a path on Linux.
@@ -27,6 +29,7 @@ func NewPaths(home string) Paths {
 		Database: filepath.Join(home, "history.db"),
 		Socket:   filepath.Join(home, "api.sock"),
 		Lock:     filepath.Join(home, "lock"),
+		Owner:    filepath.Join(home, "owner"),
 	}
 }
 
@@ -60,7 +63,9 @@ func (p Paths) Check() error {
 	if !fi.IsDir() {
 		return fmt.Errorf("%s is not a directory", p.Home)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	// Windows has no mode bits (a directory always says 0777): there the
+	// user's profile directory's ACL is what keeps others out.
+	if fi.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows" {
 		return fmt.Errorf("%s is accessible to other users (mode %v): run `chmod 700 %s`", p.Home, fi.Mode().Perm(), p.Home)
 	}
 	if len(p.Socket) > maxSocketPath {

@@ -39,7 +39,11 @@ func (m *Model) applyEvent(ev api.Event) (refresh bool, cmd tea.Cmd) {
 			}
 			m.unread[name][x.ID] = true
 		}
-		return !incoming || !isText(x) || m.contactIndex(name) < 0, nil
+		var told tea.Cmd
+		if incoming && isText(x) && x.ReadAt == nil {
+			told = m.notify(x)
+		}
+		return !incoming || !isText(x) || m.contactIndex(name) < 0, told
 	case api.EventOnline, api.EventOffline:
 		i := m.contactIndex(ev.Contact)
 		if i < 0 {
@@ -58,6 +62,8 @@ func (m *Model) applyEvent(ev api.Event) (refresh bool, cmd tea.Cmd) {
 			note = m.setNote(cleanLine(ev.Contact)+" is now a contact", false)
 		}
 		return true, tea.Batch(m.refreshRequests(), note)
+	case api.EventContacts:
+		return true, nil // renamed, removed, or whether it hears us changed
 	case api.EventRequest:
 		note := m.setNote("contact request from "+cleanLine(ev.Contact)+" — see Requests on the left: /accept or /decline", false)
 		return false, tea.Batch(m.refreshRequests(), note)

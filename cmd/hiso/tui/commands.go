@@ -55,6 +55,12 @@ var commands = []command{
 		section: "Contacts", run: (*Model).decideCmd},
 	{name: "block", args: "[NAME]", help: "block a contact, a request or a peer ID",
 		section: "Contacts", run: (*Model).blockCmd},
+	{name: "unblock", args: "NAME|PEERID", help: "let a blocked peer reach you again",
+		section: "Contacts", run: (*Model).unblockCmd},
+	{name: "rename", args: "NEWNAME", help: "rename this contact (on this device)",
+		section: "Contacts", contact: true, run: (*Model).renameCmd},
+	{name: "remove", help: "remove this contact and your copy of the conversation",
+		section: "Contacts", contact: true, run: (*Model).removeCmd},
 	{name: "verify", help: "compare safety numbers; y marks verified",
 		section: "Contacts", contact: true, run: (*Model).verifyCmd},
 
@@ -125,14 +131,15 @@ func (m *Model) submit() tea.Cmd {
 	return m.send(m.current, text, "")
 }
 
-// command runs the slash command of a line. A mistyped one comes back
-// into the input so it can be fixed.
+// command runs the slash command of a line. A command used wrongly comes
+// back into the input so it can be fixed; an unknown one does not.
 func (m *Model) command(line string) tea.Cmd {
 	f := strings.Fields(line)
 	name := strings.ToLower(strings.TrimPrefix(f[0], "/"))
 	c, ok := lookup(name)
 	if !ok {
-		m.input.SetValue(line)
+		// The input stays empty: the note says what was typed, and a
+		// message meant for the contact is not left waiting to go.
 		return m.setNote(fmt.Sprintf("unknown command /%s — type /help for the list (//text sends text starting with /)", cleanLine(name)), true)
 	}
 	rest := strings.TrimSpace(strings.TrimPrefix(strings.TrimLeft(line, " "), f[0]))
@@ -191,7 +198,8 @@ func helpLines() []string {
 		"  d                delete the selected message, for both",
 		"  g / G            oldest / newest message",
 		"  PgUp / PgDn      scroll the conversation",
-		"  Esc              clear the selection or the message line",
+		"  Esc              clear the note, the selection, then the input",
+		"  End              the newest message (when the input is empty)",
 		"  ?                this help (when the input is empty)",
 		"  Ctrl+C           quit",
 	}

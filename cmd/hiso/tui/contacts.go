@@ -24,9 +24,10 @@ type (
 		inv api.Invite
 		err error
 	}
-	// decidedMsg ends /add LINK, /accept, /decline and /block.
+	// decidedMsg ends /add LINK, /accept, /decline, /block, /unblock,
+	// /rename and /remove.
 	decidedMsg struct {
-		what string      // the command: "add", "accept", "decline", "block"
+		what string      // the command: "add", "accept", "decline", "block", ...
 		who  string      // as the user named it
 		c    api.Contact // the new contact (add, accept)
 		err  error
@@ -48,11 +49,9 @@ func (m *Model) inviteCmd(c cmdCall) tea.Cmd {
 }
 
 // openInvite opens the invite overlay and asks for a link that shows
-// myName ("a hiso user" when empty) to whoever uses it.
+// myName (when empty, the profile name chosen at the first run) to
+// whoever uses it.
 func (m *Model) openInvite(myName string) tea.Cmd {
-	if myName == "" {
-		myName = "a hiso user"
-	}
 	m.invite = nil
 	m.openOverlay(overlayInvite)
 	return m.do(func(ctx context.Context) tea.Msg {
@@ -206,9 +205,48 @@ func (m *Model) blockCmd(c cmdCall) tea.Cmd {
 	return nil
 }
 
+// unblockCmd is /unblock NAME|PEERID.
+func (m *Model) unblockCmd(c cmdCall) tea.Cmd {
+	who := strings.Join(c.args, " ")
+	if who == "" {
+		return m.usage(c, "/unblock NAME|PEERID")
+	}
+	return m.do(func(ctx context.Context) tea.Msg {
+		return decidedMsg{what: "unblock", who: who, err: m.svc.Unblock(ctx, who)}
+	})
+}
+
+// renameCmd is /rename NEWNAME: the contact on screen.
+func (m *Model) renameCmd(c cmdCall) tea.Cmd {
+	to := c.rest
+	if to == "" {
+		return m.usage(c, "/rename NEWNAME")
+	}
+	return m.do(func(ctx context.Context) tea.Msg {
+		ct, err := m.svc.RenameContact(ctx, c.contact, api.Rename{Name: to})
+		return decidedMsg{what: "rename", who: c.contact, c: ct, err: err}
+	})
+}
+
+// removeCmd is /remove: the contact on screen and this device's copy of
+// the conversation, after a y that says what goes.
+func (m *Model) removeCmd(c cmdCall) tea.Cmd {
+	name := cleanLine(c.contact)
+	m.confirm = &confirmState{
+		prompt: fmt.Sprintf("Remove %s and delete your conversation on this device (queued messages too)? %s keeps its copy. y/n", name, name),
+		yes: func() tea.Cmd {
+			return m.do(func(ctx context.Context) tea.Msg {
+				return decidedMsg{what: "remove", who: c.contact, err: m.svc.RemoveContact(ctx, c.contact)}
+			})
+		},
+	}
+	return nil
+}
+
 func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 	if msg.err != nil {
-		verb := map[string]string{"add": "add the contact", "accept": "accept", "decline": "decline", "block": "block"}[msg.what]
+		verb := map[string]string{"add": "add the contact", "accept": "accept", "decline": "decline", "block": "block",
+			"unblock": "unblock", "rename": "rename", "remove": "remove the contact"}[msg.what]
 		return m.setNote(fmt.Sprintf("could not %s: %s", verb, humanError(msg.err)), true)
 	}
 	cmds := []tea.Cmd{m.refreshRequests()}
@@ -227,6 +265,17 @@ func (m *Model) onDecided(msg decidedMsg) tea.Cmd {
 	case "block":
 		cmds = append(cmds, m.refreshContacts(),
 			m.setNote("blocked "+cleanLine(msg.who)+": it can no longer reach this device", false))
+	case "unblock":
+		cmds = append(cmds, m.setNote("unblocked "+cleanLine(msg.who)+": it can reach this device again", false))
+	case "rename":
+		delete(m.histories, msg.who)
+		m.pendingSelect = msg.c.Name
+		cmds = append(cmds, m.refreshContacts(),
+			m.setNote(cleanLine(msg.who)+" is now "+cleanLine(msg.c.Name), false))
+	case "remove":
+		delete(m.histories, msg.who)
+		cmds = append(cmds, m.refreshContacts(),
+			m.setNote("removed "+cleanLine(msg.who)+" and your conversation with it", false))
 	}
 	return tea.Batch(cmds...)
 }

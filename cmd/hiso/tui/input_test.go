@@ -81,12 +81,17 @@ func TestUnknownCommand(t *testing.T) {
 	if len(f.sends) != 0 {
 		t.Errorf("a command was sent as a message: %+v", f.sends)
 	}
-	if got := h.m.input.Value(); got != "/frobnicate now" {
-		t.Errorf("input = %q, want the command back to fix", got)
+	if got := h.m.input.Value(); got != "" {
+		t.Errorf("input = %q, want it empty after an unknown command", got)
 	}
 	h.press("esc")
 	h.mustNotShow("unknown command")
-	h.m.input.Reset()
+	// Esc with nothing else to clear empties the input.
+	h.typeText("half a thought")
+	h.press("esc")
+	if got := h.m.input.Value(); got != "" {
+		t.Errorf("input after Esc = %q, want it empty", got)
+	}
 	h.typeText("//not a command")
 	h.press("enter")
 	if len(f.sends) != 1 || f.sends[0].Texts[0] != "/not a command" {

@@ -56,12 +56,22 @@ func (m *Model) inputKey(k tea.KeyPressMsg) tea.Cmd {
 	case "enter":
 		return m.submit()
 	case "esc":
-		if m.note != "" {
+		// One thing at a time: the note, the selection, then the input.
+		switch {
+		case m.note != "":
 			m.note = ""
-		} else {
+		case m.msgSel >= 0:
 			m.msgSel = -1
+		default:
+			m.input.Reset()
+			delete(m.drafts, m.current)
 		}
 		return nil
+	case "end":
+		if m.input.Value() == "" { // nothing to move the cursor in: the newest message
+			m.msgSel, m.scroll = -1, 0
+			return nil
+		}
 	case "?":
 		if m.input.Value() == "" {
 			m.openOverlay(overlayHelp)

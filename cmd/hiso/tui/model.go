@@ -84,6 +84,10 @@ type Model struct {
 	readWait  map[string]bool // a later check is scheduled
 	blurred   bool            // the terminal reported that it lost the focus
 
+	notifyMode Notify          // how a message that comes while blurred is told
+	notifyText bool            // with its text
+	notified   map[string]bool // ids told of already
+
 	tickPending bool                 // a countdown tick is scheduled
 	typing      map[string]time.Time // contact → typing until
 	sendTyping  bool                 // tell contacts when we type

@@ -56,12 +56,18 @@ type Options struct {
 
 	// FirstRun opens the UI on an invite link with its QR code and a few
 	// words on how to add someone (after RunSetup made the identity);
-	// InviteName is the name that link shows ("a hiso user" when empty).
+	// InviteName is the name that link shows (when empty, the profile name).
 	FirstRun   bool
 	InviteName string
 
 	// NoTyping sends no typing hints (others' hints are still shown).
 	NoTyping bool
+
+	// Notify says how a message that comes while the terminal is not
+	// focused is told ("": NotifyDesktop); NotifyText puts its text in
+	// the desktop notification (by default only who wrote).
+	Notify     Notify
+	NotifyText bool
 }
 
 func (o Options) noColor() bool {
@@ -123,6 +129,10 @@ func NewModel(ctx context.Context, svc api.Service, opts Options) *Model {
 	}
 	m.firstRun, m.inviteName = opts.FirstRun, opts.InviteName
 	m.sendTyping = !opts.NoTyping
+	m.notifyMode, m.notifyText, m.notified = opts.Notify, opts.NotifyText, map[string]bool{}
+	if m.notifyMode == "" {
+		m.notifyMode = NotifyDesktop
+	}
 	m.typingSent = map[string]time.Time{}
 	if opts.LockAfter > 0 && opts.Unlock != nil {
 		m.lockAfter, m.unlock = opts.LockAfter, opts.Unlock

@@ -247,7 +247,11 @@ func (m *Model) requestRow(i int, r api.Request, w int) string {
 		marker = "›"
 		name = st.title.Render(name)
 	}
-	row := marker + st.unread.Render("?") + " " + fit(name, w-4) + " "
+	mark := st.unread.Render("?")
+	if r.Impersonates != "" {
+		mark = st.errText.Render("⚠")
+	}
+	row := marker + mark + " " + fit(name, w-4) + " "
 	if selected && m.focus == focusContacts && st.color {
 		row = st.selected.Render(ansi.Strip(row))
 	}
@@ -297,6 +301,9 @@ func (m *Model) convHeader(w int) string {
 	left += "  "
 	if until, ok := m.typing[c.Name]; ok && m.now().Before(until) {
 		left += st.title.Render(cleanLine(c.Name) + " is typing…")
+	} else if c.Standing != "" {
+		// Online or not, they cannot hear us: say why.
+		left += st.errText.Render("⚠ " + c.Standing.Describe(cleanLine(c.Name)))
 	} else if c.Online {
 		left += st.online.Render("● online")
 		if k := kindWords(m.kinds[c.Name]); k != "" {
@@ -326,6 +333,9 @@ func (m *Model) requestCard(r api.Request, w int) []string {
 		"",
 		"  " + st.title.Render(cleanLine(r.Name)) + " asks to become your contact.",
 		"",
+	}
+	if warn := r.ImpersonationWarning(); warn != "" {
+		lines = append(lines, "  "+st.errText.Render("⚠ "+cleanLine(warn)), "")
 	}
 	field := func(label, value string) {
 		for i, s := range strings.Split(ansi.Wrap(value, max(1, w-14), ""), "\n") {

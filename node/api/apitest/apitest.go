@@ -67,6 +67,9 @@ var behaviours = []struct {
 	{"AddByInviteOwn", testAddByInviteOwn},
 	{"Requests", testRequests},
 	{"Block", testBlock},
+	{"UnblockAndBlocked", testUnblock},
+	{"RenameContact", testRename},
+	{"RemoveContact", testRemove},
 	{"SafetyAndVerify", testSafety},
 	{"EventsMessage", testEventsMessage},
 	{"EventsEndWithContext", testEventsEnd},
@@ -497,6 +500,14 @@ func testDelete(t *testing.T, s api.Service) {
 	if h2 := history(t, s, "bob"); len(h2) != len(h) {
 		t.Errorf("a delete of nothing changed the history: %q", kinds(h2))
 	}
+	// The 8 digits history shows name a message too; a start that names
+	// none is refused.
+	n, err = s.Delete(t.Context(), "bob", api.DeleteMessages{IDs: []string{ms[0].ID[:8]}})
+	if err != nil || n.Count != 1 {
+		t.Errorf("Delete by the id's first 8 digits: %+v, %v; want count 1", n, err)
+	}
+	_, err = s.Delete(t.Context(), "bob", api.DeleteMessages{IDs: []string{ms[0].ID[:8]}})
+	wantErr(t, "Delete by the start of an id that is gone", err, api.ErrInvalid)
 }
 
 func testClear(t *testing.T, s api.Service) {
@@ -666,6 +677,96 @@ func testBlock(t *testing.T, s api.Service) {
 	}
 }
 
+// Unblock takes a blocked peer ID or a blocked contact's name; Blocked
+// lists what is blocked, naming contacts; unblocking what is not blocked
+// is ErrInvalid.
+func testUnblock(t *testing.T, s api.Service) {
+	ctx := t.Context()
+	stranger := newPeerID(t).String()
+	bob := addContact(t, s, "bob")
+	if bs, err := s.Blocked(ctx); err != nil || len(bs) != 0 {
+		t.Fatalf("Blocked() before any block = %+v, %v, want none", bs, err)
+	}
+	for _, who := range []string{stranger, "bob"} {
+		if err := s.Block(ctx, who); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bs, err := s.Blocked(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, b := range bs {
+		got[b.PeerID] = b.Name
+	}
+	if len(got) != 2 || got[bob.PeerID] != "bob" || got[stranger] != "" {
+		t.Errorf("Blocked() = %+v, want bob (named) and a stranger (no name)", bs)
+	}
+	if err := s.Unblock(ctx, "bob"); err != nil {
+		t.Errorf("Unblock(bob): %v", err)
+	}
+	if err := s.Unblock(ctx, stranger); err != nil {
+		t.Errorf("Unblock(peer ID): %v", err)
+	}
+	wantErr(t, "Unblock of a contact not blocked", s.Unblock(ctx, "bob"), api.ErrInvalid)
+	if bs, err := s.Blocked(ctx); err != nil || len(bs) != 0 {
+		t.Errorf("Blocked() after unblocking both = %+v, %v", bs, err)
+	}
+}
+
+// RenameContact keeps the conversation under the new name; a name taken
+// is ErrContactExists, an invalid one ErrInvalid.
+func testRename(t *testing.T, s api.Service) {
+	ctx := t.Context()
+	bob := addContact(t, s, "bob")
+	addContact(t, s, "carol")
+	send(t, s, "bob", "before the rename")
+	c, err := s.RenameContact(ctx, "bob", api.Rename{Name: "robert"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "robert" || c.PeerID != bob.PeerID {
+		t.Errorf("RenameContact = %+v, want robert with bob's peer", c)
+	}
+	if h := history(t, s, "robert"); len(h) != 1 || h[0].Text != "before the rename" || h[0].Contact != "robert" {
+		t.Errorf("history under the new name: %+v", h)
+	}
+	_, err = s.History(ctx, "bob", 0)
+	wantErr(t, "History(old name)", err, api.ErrNoSuchContact)
+	_, err = s.RenameContact(ctx, "robert", api.Rename{Name: "carol"})
+	wantErr(t, "rename to a taken name", err, api.ErrContactExists)
+	_, err = s.RenameContact(ctx, "robert", api.Rename{Name: ""})
+	wantErr(t, "rename to an empty name", err, api.ErrInvalid)
+	_, err = s.RenameContact(ctx, "robert", api.Rename{Name: api.FromMe})
+	wantErr(t, "rename to \"me\"", err, api.ErrInvalid)
+}
+
+// RemoveContact forgets the contact and its conversation; the peer can be
+// added again, with an empty history.
+func testRemove(t *testing.T, s api.Service) {
+	ctx := t.Context()
+	bob := addContact(t, s, "bob")
+	send(t, s, "bob", "soon gone")
+	if err := s.RemoveContact(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := s.Contacts(ctx); err != nil || len(cs) != 0 {
+		t.Errorf("Contacts() after the removal = %+v, %v", cs, err)
+	}
+	_, err := s.History(ctx, "bob", 0)
+	wantErr(t, "History(removed)", err, api.ErrNoSuchContact)
+	if res, err := s.Search(ctx, "", "gone", 0); err != nil || len(res) != 0 {
+		t.Errorf("Search after the removal = %+v, %v", res, err)
+	}
+	if _, err := s.AddContact(ctx, api.AddContact{Name: "bob", PeerID: bob.PeerID}); err != nil {
+		t.Fatalf("adding the removed peer again: %v", err)
+	}
+	if h := history(t, s, "bob"); len(h) != 0 {
+		t.Errorf("history of bob added again: %+v", h)
+	}
+}
+
 var safetyNumber = regexp.MustCompile(`^[0-9]{5}( [0-9]{5}){11}$`)
 
 func testSafety(t *testing.T, s api.Service) {
@@ -814,6 +915,9 @@ func testUnknownContact(t *testing.T, s api.Service) {
 		{"Safety", func() error { _, err := s.Safety(ctx, n); return err }},
 		{"Verify", func() error { _, err := s.Verify(ctx, n); return err }},
 		{"Typing", func() error { return s.Typing(ctx, n) }},
+		{"RenameContact", func() error { _, err := s.RenameContact(ctx, n, api.Rename{Name: "somebody"}); return err }},
+		{"RemoveContact", func() error { return s.RemoveContact(ctx, n) }},
+		{"Unblock", func() error { return s.Unblock(ctx, n) }},
 	}
 	for _, c := range calls {
 		wantErr(t, c.what+"("+n+")", c.call(), api.ErrNoSuchContact)
