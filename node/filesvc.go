@@ -25,6 +25,9 @@ const (
 	// chunkTimeout bounds moving one chunk: a receiver that stops reading
 	// does not hold a stream (and a chunk's memory) for ever.
 	chunkTimeout = 30 * time.Second
+	// writePiece bounds one write of file bytes to a stream, so that chat
+	// frames interleave with them.
+	writePiece = 32 << 10
 	// progressEvery is how often a moving transfer tells front ends.
 	progressEvery = 250 * time.Millisecond
 )
@@ -189,8 +192,15 @@ func (fs *fileService) serve(ctx context.Context, s network.Stream, c contact, r
 		}
 		chunk := p.data
 		_ = s.SetWriteDeadline(time.Now().Add(chunkTimeout))
-		if _, err := s.Write(chunk); err != nil {
-			return err
+		// In pieces: yamux sends a write as one frame (up to the stream's
+		// window), and a chat frame queued behind a whole chunk waited for
+		// all of it (a text during a transfer took 5× its idle latency).
+		for piece := chunk; len(piece) > 0; {
+			k := min(len(piece), writePiece)
+			if _, err := s.Write(piece[:k]); err != nil {
+				return err
+			}
+			piece = piece[k:]
 		}
 		tr.add(uint64(len(chunk)))
 		fs.sent.Add(uint64(len(chunk)))
