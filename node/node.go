@@ -43,6 +43,8 @@ type config struct {
 	maxRequests  int
 	requestRate  rate.Limit
 	requestBurst int
+	// dailyBytes bounds the text one contact may store in a day.
+	dailyBytes int64
 }
 
 // WithOwner names the process that owns the home, for status
@@ -143,6 +145,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		maxRequests:  maxPendingRequests,
 		requestRate:  requestsPerSecond,
 		requestBurst: requestBurst,
+		dailyBytes:   dailyBytes,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -223,7 +226,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		n.adopt(c)
 	}
 	nt.deliv = newDelivery(n.ctx, n, st, n.log, cfg.retryMin, cfg.retryMax)
-	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle)
+	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle, cfg.dailyBytes)
 	nt.requests = newRequestService(n.ctx, nt.host, n, n.log, cfg.requestRate, cfg.requestBurst)
 	n.g.Go(n.expiryLoop)
 	n.g.Go(func(ctx context.Context) { n.watchPeers(ctx, sub) })
