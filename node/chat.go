@@ -43,6 +43,9 @@ const (
 	// 4 MiB of text a second; measured throughput is 12k texts/s.
 	contactWork  = 16 << 10
 	contactBurst = 16 << 10
+	// dailyBytes bounds the text one contact may have stored in a (UTC)
+	// day: beyond it, its texts wait on its device until the next day.
+	dailyBytes = 256 << 20
 )
 
 type frame struct {
@@ -73,8 +76,41 @@ type chatService struct {
 	idle  time.Duration // see streamIdle
 	g     *group
 
+	daily int64 // see dailyBytes
+
 	mu   sync.Mutex
 	work map[int64]*rate.Limiter // per contact id
+	used map[int64]dayUse        // text stored today, per contact id
+}
+
+type dayUse struct {
+	day   int64 // Unix days
+	bytes int64
+}
+
+// fitToday cuts batch to the texts contact c may still store today and
+// counts their bytes; it reports whether it cut anything.
+func (cs *chatService) fitToday(c contact, batch []store.InEvent, now time.Time) ([]store.InEvent, bool) {
+	day := now.Unix() / 86400
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	u := cs.used[c.id]
+	if u.day != day {
+		u = dayUse{day: day}
+	}
+	n := len(batch)
+	for i, ev := range batch {
+		if u.bytes+int64(len(ev.Text)) > cs.daily {
+			n = i
+			break
+		}
+		u.bytes += int64(len(ev.Text))
+	}
+	if len(cs.used) >= 4096 {
+		clear(cs.used)
+	}
+	cs.used[c.id] = u
+	return batch[:n], n < len(batch)
 }
 
 // limiter is contact c's work limiter (see contactWork).
@@ -92,8 +128,9 @@ func (cs *chatService) limiter(c contact) *rate.Limiter {
 	return l
 }
 
-func newChatService(ctx context.Context, h host.Host, m chatModel, log *slog.Logger, idle time.Duration) *chatService {
-	s := &chatService{host: h, model: m, log: log, idle: idle, g: newGroup(ctx), work: map[int64]*rate.Limiter{}}
+func newChatService(ctx context.Context, h host.Host, m chatModel, log *slog.Logger, idle time.Duration, daily int64) *chatService {
+	s := &chatService{host: h, model: m, log: log, idle: idle, daily: daily, g: newGroup(ctx),
+		work: map[int64]*rate.Limiter{}, used: map[int64]dayUse{}}
 	h.SetStreamHandler(protocol.ChatID, s.handle)
 	return s
 }
@@ -188,6 +225,12 @@ func (cs *chatService) handle(s network.Stream) {
 				break collect
 			}
 		}
+		// Beyond today's allowance nothing is stored or acked: the sender
+		// keeps the rest queued and retries; it gets in tomorrow.
+		var over bool
+		if batch, over = cs.fitToday(c, batch, cs.model.now()); over {
+			stop = errDailyLimit
+		}
 		if len(batch) > 0 {
 			if err := cs.limiter(c).WaitN(ctx, min(cost, contactBurst)); err != nil {
 				_ = s.Reset() // closing
@@ -216,6 +259,11 @@ func (cs *chatService) handle(s network.Stream) {
 			logAbout(cs.log, slog.LevelWarn, "chat stream reset: a contact sent a bad frame", "peer", remote, "err", stop)
 			_ = s.Reset()
 			return
+		case errors.Is(stop, errDailyLimit):
+			logAbout(cs.log, slog.LevelInfo, "a contact sent more text today than one contact may store in a day; the rest waits on their device until tomorrow",
+				"contact", c.name, "peer", remote)
+			_ = s.Close() // not a reset: the acks of what was stored must arrive
+			return
 		default:
 			cs.log.Debug("chat stream ended", "peer", remote, "err", stop)
 			_ = s.Reset()
@@ -229,7 +277,10 @@ func isDiskFull(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || strings.Contains(err.Error(), "no space left on device")
 }
 
-var errUnexpectedFrame = errors.New("unexpected frame kind on a chat stream")
+var (
+	errUnexpectedFrame = errors.New("unexpected frame kind on a chat stream")
+	errDailyLimit      = errors.New("the contact's texts for today fill its daily allowance")
+)
 
 func isProtocolError(err error) bool {
 	for _, e := range []error{

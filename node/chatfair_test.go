@@ -2,13 +2,17 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/hiso-chat/hiso/internal/testutil"
+	"github.com/hiso-chat/hiso/node/api"
 	"github.com/hiso-chat/hiso/protocol"
 	"github.com/hiso-chat/hiso/store"
 )
@@ -56,7 +60,7 @@ func (m *batchModel) applyIncoming(_ context.Context, batch []store.InEvent) ([]
 func TestDeleteFloodAppliedInChunks(t *testing.T) {
 	server, client := rawHost(t), rawHost(t)
 	m := &batchModel{c: contact{id: 1, name: "mallory", peer: client.ID()}, release: make(chan struct{})}
-	cs := newChatService(context.Background(), server, m, slog.New(slog.DiscardHandler), time.Minute)
+	cs := newChatService(context.Background(), server, m, slog.New(slog.DiscardHandler), time.Minute, dailyBytes)
 	defer cs.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -104,4 +108,29 @@ func TestDeleteFloodAppliedInChunks(t *testing.T) {
 		}
 	}
 	t.Logf("%d deletes of %d ids in %d batches", events, protocol.MaxAckIDs, len(m.costs))
+}
+
+func withDailyBytes(n int64) Option { return func(c *config) { c.dailyBytes = n } }
+
+// One contact cannot fill the disk: what it may store in a day is bounded
+// (texts beyond wait, queued on its device, until the next day).
+func TestDailyStoreLimitPerContact(t *testing.T) {
+	clock := newFakeClock()
+	bob := newTestNode(t, WithClock(clock.now), withDailyBytes(100<<10))
+	alice := newTestNode(t)
+	befriend(t, alice, "alice", bob, "bob")
+	ctx := context.Background()
+	big := strings.Repeat("x", 30<<10)
+	for range 10 {
+		if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{big}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.WaitFor(t, 30*time.Second, func() (bool, string) {
+		h, _ := bob.History(ctx, "alice", 0)
+		q, _ := alice.st.PendingCount(ctx, mustContact(t, alice, "bob").id)
+		return len(h) == 3 && q == 7, fmt.Sprintf("bob holds %d texts of 30 KiB, alice has %d queued; want 3 (100 KiB a day) and 7", len(h), q)
+	})
+	clock.add(24 * time.Hour)
+	waitHistory(t, bob, "alice", func(h []api.Message) bool { return len(h) == 6 })
 }

@@ -8,8 +8,9 @@
 //
 // A Node has an offline half (store, roster of contacts, blocked peers,
 // the expiry loop, the event broker), which always exists, and a network
-// half (netStack: host, DHT, mDNS, punch tracer, reachability, the stream
-// services and delivery), made once by New and nil for a node opened with
+// half (netStack: host, DHT (servers only), the rendezvous hosts, mDNS,
+// punch tracer, reachability, the stream services and delivery), made
+// once by New and nil for a node opened with
 // Offline. API methods reach the network half only through Node.network,
 // which says ErrOffline; code that exists only while online (services,
 // loops, delivery) is started after the network half is complete.
@@ -28,6 +29,10 @@
 //     ack reader of its stream.
 //   - libp2p owns its own (the swarm, identify, autorelay, DCUtR, the
 //     DHT's); autorelay's peer source waits for netStack.ready.
+//   - netStack.rv: the rendezvous hosts (a libp2p host and DHT client
+//     under an identity made fresh each epoch; the current one and the
+//     previous), made on first use by any of the above, closed by Close
+//     before the device's host; libp2p owns their goroutines too.
 //
 // A group refuses new goroutines once its stop began, so nothing joins
 // while Close waits. Close stops the node's group and every service

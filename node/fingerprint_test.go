@@ -90,3 +90,21 @@ func TestHideIPDHTNodesDoNotSeeHiso(t *testing.T) {
 		}
 	}
 }
+
+// A DHT client finds relays among the DHT's peers through the rendezvous
+// host and reserves a slot with its own: the relay is the one DHT server
+// that then meets the device's peer ID.
+func TestRelayFoundAmongDHTPeers(t *testing.T) {
+	boot, spy := spyDHT(t, 4)
+	relay := newTestNode(t, WithNetwork(NetConfig{DHT: true, DHTServer: true, DHTProtocol: testDHT, Bootstrap: boot[:1],
+		RelayService: true, Reachability: api.ReachPublic}))
+	alice := newTestNode(t, WithNetwork(NetConfig{DHT: true, DHTProtocol: testDHT, Bootstrap: boot[:2], Reachability: api.ReachPrivate}))
+	testutil.WaitFor(t, 30*time.Second, func() (bool, string) {
+		return relay.Host().Network().Connectedness(alice.PeerID()) != 0, "alice has not contacted the relay among the DHT's peers"
+	})
+	for id, h := range spy.hosts {
+		if slices.Contains(h.Peerstore().Peers(), alice.PeerID()) {
+			t.Errorf("DHT node %s met alice's own peer ID", id.ShortString())
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	relayproto "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/proto"
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
@@ -37,7 +38,9 @@ type NetConfig struct {
 	// public Amino DHT); another ID makes a private network.
 	DHTProtocol protocol.ID
 	// DHTServer answers DHT queries from others (public nodes, lab
-	// servers). Otherwise the DHT is a client, as it must be behind NAT.
+	// servers), with the device's own host. Otherwise the device's host
+	// does not join the DHT at all: a rendezvous host under an hourly
+	// identity is the DHT client, so DHT nodes never meet the device.
 	DHTServer bool
 	// MDNS finds contacts on the local network, with no internet at all.
 	MDNS bool
@@ -49,9 +52,7 @@ type NetConfig struct {
 	// ever carry Noise ciphertext.
 	RelayService bool
 	// HideIP: never a direct connection to or from a contact, only relayed
-	// ones, and only relay addresses advertised; no hole punching. The
-	// device's own host does not join the DHT (unless DHTServer): only the
-	// rendezvous host, under its hourly identity, talks to DHT nodes.
+	// ones, and only relay addresses advertised; no hole punching.
 	HideIP bool
 	// PortMap asks the home router for a port mapping (UPnP / NAT-PMP).
 	PortMap bool
@@ -205,11 +206,12 @@ func (n *Node) buildHost(nt *netStack) error {
 	return nil
 }
 
-// deviceDHT says whether the device's own host joins the DHT: to serve it
-// (DHTServer), or to find relays among DHT peers. Under HideIP it does
-// not, so that DHT nodes never see the peer ID and protocols of a device
-// that hides: the rendezvous host does all it needs of the DHT.
-func (nc NetConfig) deviceDHT() bool { return nc.DHT && (nc.DHTServer || !nc.HideIP) }
+// deviceDHT says whether the device's own host joins the DHT: only to
+// serve it (DHTServer: public nodes, lab servers). A client does not, so
+// DHT nodes never see its peer ID and protocols (that it runs hiso): the
+// rendezvous host does all a client needs of the DHT, finding relays
+// among its peers included.
+func (nc NetConfig) deviceDHT() bool { return nc.DHT && nc.DHTServer }
 
 func (n *Node) dhtOptions(mode dht.ModeOpt) []dht.Option {
 	nc := n.cfg.net
@@ -242,9 +244,11 @@ func (n *Node) dhtOptions(mode dht.ModeOpt) []dht.Option {
 	return opts
 }
 
-// relayCandidates offers DHT peers to autorelay, which keeps those that
-// speak circuit v2 hop: the device DHT's, or (under HideIP, where the
-// device does not join the DHT) the rendezvous host's.
+// relayCandidates offers autorelay the DHT peers that said (identify) they
+// speak circuit v2 hop: the device DHT's, or (a client's device does not
+// join the DHT) the rendezvous host's. Only those: autorelay dials every
+// candidate from the device's own host, which would show every DHT peer
+// the device's peer ID and protocols.
 func (n *Node) relayCandidates(ctx context.Context, nt *netStack, num int) <-chan peer.AddrInfo {
 	out := make(chan peer.AddrInfo, num)
 	go func() {
@@ -271,7 +275,7 @@ func (n *Node) relayCandidates(ctx context.Context, nt *netStack, num int) <-cha
 				return
 			}
 			addrs := ps.Addrs(p)
-			if len(addrs) == 0 {
+			if hop, _ := ps.SupportsProtocols(p, relayproto.ProtoIDv2Hop); len(addrs) == 0 || len(hop) == 0 {
 				continue
 			}
 			select {

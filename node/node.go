@@ -48,6 +48,8 @@ type config struct {
 	maxRequests  int
 	requestRate  rate.Limit
 	requestBurst int
+	// dailyBytes bounds the text one contact may store in a day.
+	dailyBytes int64
 }
 
 // WithOwner names the process that owns the home, for status
@@ -166,6 +168,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		maxRequests:  maxPendingRequests,
 		requestRate:  requestsPerSecond,
 		requestBurst: requestBurst,
+		dailyBytes:   dailyBytes,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -255,7 +258,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 		n.adopt(c)
 	}
 	nt.deliv = newDelivery(n.ctx, n, st, n.log, cfg.retryMin, cfg.retryMax)
-	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle)
+	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle, cfg.dailyBytes)
 	if cfg.mailbox {
 		nt.mailbox = newMailboxService(n.ctx, nt.host, st, cfg.now, cfg.mailboxQuota, n.log)
 	}

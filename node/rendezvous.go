@@ -183,6 +183,13 @@ func (n *Node) newRVHost(epoch int64, prev *rvHost) (*rvHost, error) {
 // again every provideInterval, at each epoch change, and when contacts
 // are added (kick).
 func (n *Node) provideLoop(ctx context.Context) {
+	if !n.cfg.net.DHTServer {
+		// Warm the rendezvous host up now: its connections to DHT peers
+		// are then ready for the first announcement or lookup.
+		if rv, err := n.rendezvousHost(); err == nil {
+			n.awaitRoutingTable(ctx, rv)
+		}
+	}
 	for {
 		wait := provideInterval
 		if !n.provideAll(ctx) {
