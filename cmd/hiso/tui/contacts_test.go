@@ -116,7 +116,9 @@ func TestInviteOverlay(t *testing.T) {
 	if n := strings.Count(h.screen(), "█"); n < 100 {
 		t.Errorf("no QR code on screen (%d blocks)", n)
 	}
-	h.press("esc")
+	// c copies the whole link, unwrapped (OSC 52), and closes.
+	h.press("c")
+	h.mustShow("the link is on the clipboard")
 	h.mustNotShow("Invite —")
 	h.typeText("hi")
 	h.press("enter")

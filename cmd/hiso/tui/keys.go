@@ -195,6 +195,14 @@ func (m *Model) overlayKey(key string) tea.Cmd {
 		if m.overlay == overlayStatus {
 			return m.loadStatus()
 		}
+	case "c":
+		if m.overlay == overlayInvite && m.invite != nil {
+			// OSC 52: the terminal puts it on the clipboard, where it
+			// allows that; the link on screen is wrapped by the box.
+			m.overlay = overlayNone
+			return tea.Batch(tea.SetClipboard(m.invite.Link),
+				m.setNote("the link is on the clipboard (if your terminal allows OSC 52): paste it to one person", false))
+		}
 	}
 	return nil
 }

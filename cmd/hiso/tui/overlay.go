@@ -105,7 +105,8 @@ func (m *Model) inviteLines(w int) []string {
 	out = append(out, link, "")
 	out = append(out, m.qrBlock(strings.ToUpper(cleanLine(inv.Link)), w)...)
 	until := inv.Expires.In(m.loc).Format("Mon 2 Jan 15:04")
-	return append(out, "Works once, until "+until+" · they type /add LINK")
+	return append(out, "Works once, until "+until+" · they type /add LINK",
+		"c copies the link and closes (the box wraps it; `hiso invite --no-qr` prints it on one line)")
 }
 
 // verifyLines is the safety number in three rows of four groups, and its
