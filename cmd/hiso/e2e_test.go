@@ -116,14 +116,6 @@ func startDaemonArgs(t *testing.T, home string, port int, args ...string) *daemo
 	t.Helper()
 	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(hisoBin, append([]string{"daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)}, args...)...)
-	return startDaemonWith(t, home, port)
-}
-
-// startDaemonWith is startDaemon with more flags.
-func startDaemonWith(t *testing.T, home string, port int, flags ...string) *daemon {
-	t.Helper()
-	d := &daemon{t: t, home: home, port: port, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(hisoBin, append([]string{"daemon", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)}, flags...)...)
 	d.cmd.Env = env(home)
 	d.cmd.Stderr = &lockedWriter{w: d.stderr}
 	stdout, err := d.cmd.StdoutPipe()
