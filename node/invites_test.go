@@ -403,10 +403,12 @@ func TestRequestNamedAfterAContactIsFlagged(t *testing.T) {
 		t.Fatal(err)
 	}
 	mallory := newTestNode(t)
-	if _, err := mallory.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
+	// The request is owed before mallory adds alice: adding a contact
+	// tells it at once, and a waiting request keeps its first name.
+	if err := mallory.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "bob", Greeting: "it's me, new phone"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := mallory.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "bob", Greeting: "it's me, new phone"}); err != nil {
+	if _, err := mallory.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := mallory.Send(ctx, api.Send{To: "alice", Texts: []string{"hi"}}); err != nil {

@@ -798,6 +798,24 @@ func (f *fakeSvc) SetTimer(_ context.Context, name string, req api.SetTimer) (ap
 
 // Delete deletes messages of the conversation (texts or lines, either
 // side's) and, if there were any, adds a line saying how many.
+// resolveAnyID is the message (of any kind) of the conversation whose id
+// starts with prefix.
+func (f *fakeSvc) resolveAnyID(name, prefix string) (string, error) {
+	var found []string
+	for _, x := range f.hist[name] {
+		if strings.HasPrefix(x.ID, strings.ToLower(prefix)) {
+			found = append(found, x.ID)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return "", fmt.Errorf("%w: no message %q in the conversation with %s to delete (ids are in `hiso history %s`)", api.ErrInvalid, prefix, name, name)
+	}
+	return "", fmt.Errorf("%w: more than one message starts with %q: give more of its id (`hiso history %s --json`)", api.ErrInvalid, prefix, name)
+}
+
 func (f *fakeSvc) Delete(_ context.Context, name string, req api.DeleteMessages) (api.Count, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -810,11 +828,19 @@ func (f *fakeSvc) Delete(_ context.Context, name string, req api.DeleteMessages)
 	}
 	ids := make([]string, len(req.IDs))
 	for i, s := range req.IDs {
-		b, err := hex.DecodeString(s)
-		if err != nil || len(b) != 16 {
+		if b, err := hex.DecodeString(s); err == nil && len(b) == 16 {
+			ids[i] = hex.EncodeToString(b)
+			continue
+		}
+		// As history shows it: the first 8 digits (or more) of one message.
+		if _, err := hex.DecodeString(s + strings.Repeat("0", len(s)%2)); err != nil || len(s) < 8 {
 			return api.Count{}, fmt.Errorf("%w: %q is not a message id (see `hiso history %s`)", api.ErrInvalid, s, name)
 		}
-		ids[i] = hex.EncodeToString(b)
+		id, err := f.resolveAnyID(name, s)
+		if err != nil {
+			return api.Count{}, err
+		}
+		ids[i] = id
 	}
 	if f.failWith != nil {
 		return api.Count{}, f.failWith
