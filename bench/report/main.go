@@ -148,6 +148,13 @@ var rows = []row{
 	{figure: "5. Size on disk", hiso: "history/hiso/bytes", base: "history/plain/bytes"},
 	{figure: "6. Mailbox drain: waiting messages into the owner's history, against a durable stream of the same 4 KiB blobs", hiso: "drain/hiso", base: "drain/libp2p-durable"},
 	{figure: "6. Mailbox upload, contact offline: sealed and left there, against direct delivery (row 2)", hiso: "drain/upload/hiso", base: "throughput/hiso/1"},
+	{figure: "7. File transfer, loopback, HISO_BENCH_FILE_SIZE: against a bare libp2p stream written to disk", hiso: "files/hiso/bytes-per-second", base: "files/libp2p/bytes-per-second",
+		target: "≥ 50% of the stream", ok: func(_, r float64) bool { return r >= 0.5 }},
+	{figure: "7. File: copy into the sender's home (read, BLAKE3 tree, seal)", hiso: "files/hiso/copy-bytes-per-second"},
+	{figure: "7. File: peak RSS of both nodes (one process) while it moves", hiso: "files/hiso/peak-rss",
+		target: "< 150 MB each", ok: func(v, _ float64) bool { return v < 150*mb }},
+	{figure: "7. File: a text's latency half way through, against the link idle (p50)", hiso: "files/hiso/text-during-transfer/p50", base: "files/hiso/text-idle/p50",
+		target: "≤ 2× idle", ok: func(_, r float64) bool { return r <= 2 }},
 }
 
 // table renders the comparison table.
@@ -251,6 +258,10 @@ func format(r result) string {
 		return fmt.Sprintf("%.1f MB", v/mb)
 	case "percent":
 		return fmt.Sprintf("%.2f %%", v)
+	case "B/s":
+		return fmt.Sprintf("%.1f MB/s", v/mb)
+	case "B":
+		return fmt.Sprintf("%.1f MB", v/mb)
 	}
 	return fmt.Sprintf("%g %s", v, r.Unit)
 }
