@@ -441,16 +441,22 @@ func TestNotAddedYetThenAdded(t *testing.T) {
 	if _, err := alice.Send(ctx, api.Send{To: "bob", Texts: []string{"are you there?"}}); err != nil {
 		t.Fatal(err)
 	}
+	// Contacts and Status must say the same; the standing may change
+	// between the two calls, so they are asked again until it holds.
 	standing := func() api.Standing {
-		cs, err := alice.Contacts(ctx)
-		if err != nil || len(cs) != 1 {
-			t.Fatalf("Contacts = %+v, %v", cs, err)
+		for range 50 {
+			cs, err := alice.Contacts(ctx)
+			if err != nil || len(cs) != 1 {
+				t.Fatalf("Contacts = %+v, %v", cs, err)
+			}
+			st, _ := alice.Status(ctx)
+			if len(st.Contacts) == 1 && st.Contacts[0].Standing == cs[0].Standing {
+				return cs[0].Standing
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		st, _ := alice.Status(ctx)
-		if len(st.Contacts) != 1 || st.Contacts[0].Standing != cs[0].Standing {
-			t.Fatalf("status and contacts disagree: %+v vs %+v", st.Contacts, cs)
-		}
-		return cs[0].Standing
+		t.Fatal("status and contacts keep disagreeing on bob's standing")
+		return ""
 	}
 	testutil.WaitFor(t, 30*time.Second, func() (bool, string) {
 		s := standing()
