@@ -187,7 +187,6 @@ func TestMailboxDeleteWithdraws(t *testing.T) {
 	}
 }
 
-
 // An envelope sealed to a prekey Bob has since destroyed cannot be
 // opened; Bob removes it, and the message reaches him directly from
 // Alice, once.
