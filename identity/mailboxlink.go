@@ -58,6 +58,11 @@ func ParseMailboxLink(s string) (MailboxLink, error) {
 		return MailboxLink{}, ErrNotMailboxLink
 	}
 	inv, err := ParseInvite(InvitePrefix + rest)
+	if errors.Is(err, ErrInviteMalformed) {
+		// Say "mailbox link", not "invite link".
+		why := strings.TrimPrefix(err.Error(), ErrInviteMalformed.Error())
+		return MailboxLink{}, fmt.Errorf("%w%s", ErrNotMailboxLink, why)
+	}
 	if err != nil {
 		return MailboxLink{}, err
 	}

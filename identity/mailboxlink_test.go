@@ -34,7 +34,10 @@ func TestMailboxLink(t *testing.T) {
 	}
 	bad := []byte(s)
 	bad[len(bad)-3] ^= 1
-	if _, err := ParseMailboxLink(string(bad)); !errors.Is(err, ErrInviteChecksum) && !errors.Is(err, ErrInviteMalformed) {
+	if _, err := ParseMailboxLink(string(bad)); !errors.Is(err, ErrInviteChecksum) && !errors.Is(err, ErrNotMailboxLink) {
 		t.Fatalf("damaged: %v", err)
+	}
+	if _, err := ParseMailboxLink(MailboxLinkPrefix + "aaaa"); !errors.Is(err, ErrNotMailboxLink) || strings.Contains(err.Error(), "invite") {
+		t.Fatalf("short: %v", err)
 	}
 }

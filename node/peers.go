@@ -97,6 +97,11 @@ func (n *Node) connectednessChanged(ev event.EvtPeerConnectednessChanged) {
 	}
 	switch ev.Connectedness {
 	case network.Connected, network.Limited: // Limited: through a relay
+		if n.blocked.has(ev.Peer) {
+			// Connected in the instant Block closed its connections.
+			_ = n.net.host.Network().ClosePeer(ev.Peer)
+			return
+		}
 		n.events.publish(api.Event{Type: api.EventOnline, Contact: c.name})
 		n.net.deliv.wake(c.id)
 		n.net.fetch.kick(c.id) // also when a relayed connection becomes direct

@@ -108,8 +108,11 @@ func (g *gater) InterceptSecured(_ network.Direction, p peer.ID, cm network.Conn
 	return !g.hideIP || isRelayed(cm.RemoteMultiaddr()) || !g.isContact(p)
 }
 
-func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) {
-	return true, 0
+// InterceptUpgraded looks again: a peer blocked while its handshake ran
+// (contacts dial each other at once, to deliver what is queued) passed
+// InterceptSecured but must not get a connection.
+func (g *gater) InterceptUpgraded(c network.Conn) (bool, control.DisconnectReason) {
+	return !g.n.blocked.has(c.RemotePeer()), 0
 }
 
 // ownRelays are the relays this device chose, as /<addr>/p2p/<relay>: its

@@ -86,6 +86,8 @@ var commands = []command{
 		section: "Other", run: (*Model).searchCmd},
 	{name: "status", help: "network status",
 		section: "Other", run: (*Model).statusCmd},
+	{name: "mailbox", help: "what waits in your mailbox (hiso mailbox to pair one)",
+		section: "Other", run: (*Model).mailboxCmd},
 	{name: "help", aliases: []string{"h", "?"}, help: "this help",
 		section: "Other", run: (*Model).helpCmd},
 	{name: "quit", aliases: []string{"q", "exit"}, help: "quit",

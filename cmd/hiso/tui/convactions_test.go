@@ -147,3 +147,24 @@ func TestClearAsksFirst(t *testing.T) {
 	h.mustNotShow("old stuff")
 	h.mustShow("You cleared the history")
 }
+
+// /mailbox says how the mailbox stands, in the message line.
+func TestMailboxCommand(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f, Options{NoColor: true})
+	h.typeText("/mailbox")
+	h.press("enter")
+	h.mustShow("no mailbox: messages reach you only while you are online")
+	for _, c := range []struct {
+		st   api.MailboxStatus
+		want string
+	}{
+		{api.MailboxStatus{Role: api.MailboxOwner, Reachable: true, Waiting: 3, Contacts: 2}, "your mailbox holds 3 sealed messages for you; 2 contacts may write there"},
+		{api.MailboxStatus{Role: api.MailboxOwner, Error: "the mailbox is unreachable"}, "your mailbox does not answer: the mailbox is unreachable"},
+		{api.MailboxStatus{Role: api.MailboxServing, Waiting: 1}, "this device is a mailbox: 1 sealed message held"},
+	} {
+		if got := mailboxLine(c.st); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.st, got, c.want)
+		}
+	}
+}

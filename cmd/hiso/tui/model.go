@@ -235,6 +235,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onFileOpened(msg)
 	case clearedMsg:
 		return m.onCleared(msg)
+	case mailboxMsg:
+		return m.onMailbox(msg)
 	case searchMsg:
 		return m.onSearch(msg)
 	case readMsg:
