@@ -224,6 +224,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	nt.deliv = newDelivery(n.ctx, n, st, n.log, cfg.retryMin, cfg.retryMax)
 	nt.chat = newChatService(n.ctx, nt.host, n, n.log, cfg.streamIdle)
 	nt.requests = newRequestService(n.ctx, nt.host, n, n.log)
+	nt.greetedAt = cfg.now() // greetContacts, below, is the first greeting
 	n.g.Go(n.expiryLoop)
 	n.g.Go(func(ctx context.Context) { n.watchPeers(ctx, sub) })
 	if nt.dht != nil {
@@ -243,7 +244,6 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 			nt.deliv.wake(c.id) // a contact request we still owe
 		}
 	}
-	nt.greetedAt = cfg.now()
 	n.g.Go(n.greetContacts)
 	return n, nil
 }
