@@ -299,10 +299,11 @@ func TestAcceptWakesAndDeclineSticks(t *testing.T) {
 	carol := newTestNode(t, WithRetry(50*time.Millisecond, 100*time.Millisecond))
 	ctx := context.Background()
 	for _, x := range []*testNode{bob, carol} {
-		if _, err := x.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
+		// The request first, as AddByInvite does: adding alice then sends it.
+		if err := x.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "x" + x.PeerID().String()[48:], Greeting: "hi"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := x.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "x" + x.PeerID().String()[48:], Greeting: "hi"}); err != nil {
+		if _, err := x.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := x.Send(ctx, api.Send{To: "alice", Texts: []string{"queued before you accepted"}}); err != nil {
@@ -403,10 +404,11 @@ func TestRequestNamedAfterAContactIsFlagged(t *testing.T) {
 		t.Fatal(err)
 	}
 	mallory := newTestNode(t)
-	if _, err := mallory.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
+	// The request first, as AddByInvite does: adding alice then sends it.
+	if err := mallory.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "bob", Greeting: "it's me, new phone"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := mallory.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "bob", Greeting: "it's me, new phone"}); err != nil {
+	if _, err := mallory.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := mallory.Send(ctx, api.Send{To: "alice", Texts: []string{"hi"}}); err != nil {
