@@ -299,10 +299,11 @@ func TestAcceptWakesAndDeclineSticks(t *testing.T) {
 	carol := newTestNode(t, WithRetry(50*time.Millisecond, 100*time.Millisecond))
 	ctx := context.Background()
 	for _, x := range []*testNode{bob, carol} {
-		if _, err := x.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
+		// The request first, as AddByInvite does: adding alice then sends it.
+		if err := x.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "x" + x.PeerID().String()[48:], Greeting: "hi"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := x.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "x" + x.PeerID().String()[48:], Greeting: "hi"}); err != nil {
+		if _, err := x.AddContact(ctx, api.AddContact{Name: "alice", PeerID: alice.PeerID().String(), Addrs: alice.addrs()}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := x.Send(ctx, api.Send{To: "alice", Texts: []string{"queued before you accepted"}}); err != nil {
@@ -403,8 +404,7 @@ func TestRequestNamedAfterAContactIsFlagged(t *testing.T) {
 		t.Fatal(err)
 	}
 	mallory := newTestNode(t)
-	// The request is owed before mallory adds alice: adding a contact
-	// tells it at once, and a waiting request keeps its first name.
+	// The request first, as AddByInvite does: adding alice then sends it.
 	if err := mallory.saveOutRequest(ctx, alice.PeerID(), &outRequest{Name: "bob", Greeting: "it's me, new phone"}); err != nil {
 		t.Fatal(err)
 	}

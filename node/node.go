@@ -266,6 +266,7 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 	nt.files = newFileService(n.ctx, nt.host, n, st, nt.transfers, n.log)
 	nt.fetch = newFetcher(n.ctx, n, st, nt.transfers, n.log, cfg.retryMin, cfg.retryMax)
 	nt.requests = newRequestService(n.ctx, nt.host, n, n.log, cfg.requestRate, cfg.requestBurst)
+	nt.greetedAt = cfg.now() // greetContacts, below, is the first greeting
 	n.g.Go(n.expiryLoop)
 	n.g.Go(n.announceLoop)
 	if _, err := st.GetMyMailbox(ctx); err == nil {
@@ -295,7 +296,6 @@ func New(ctx context.Context, id *identity.Identity, st *store.Store, opts ...Op
 			nt.fetch.start(m.ID)
 		}
 	}
-	nt.greetedAt = cfg.now()
 	n.g.Go(n.greetContacts)
 	return n, nil
 }
