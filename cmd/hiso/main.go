@@ -39,7 +39,7 @@ type cli struct {
 	Invite   inviteCmd   `cmd:"" help:"Print a single-use invite link and its QR code." group:"Secret chat"`
 	Add      addCmd      `cmd:"" help:"Add a contact from an invite link and send them a contact request." group:"Secret chat"`
 	Requests requestsCmd `cmd:"" help:"List contact requests waiting for your decision." group:"Secret chat"`
-	Accept   acceptCmd   `cmd:"" help:"Accept a contact request." group:"Secret chat"`
+	Accept   acceptCmd   `cmd:"" help:"Accept a contact request, or fetch a file that waits for you (hiso files)." group:"Secret chat"`
 	Decline  declineCmd  `cmd:"" help:"Decline a contact request." group:"Secret chat"`
 	Block    blockCmd    `cmd:"" help:"Block a peer: it can open nothing to this device." group:"Secret chat"`
 	Unblock  unblockCmd  `cmd:"" help:"Let a blocked peer reach this device again." group:"Secret chat"`
