@@ -63,6 +63,7 @@ func TestDaemonStartsWhileCommandsRun(t *testing.T) {
 // that succeeded arrives once, in order.
 func TestSendLoopAcrossDaemonRestarts(t *testing.T) {
 	alice, bob := pair(t)
+	home := alice.home // alice is a new daemon after each restart
 	stop := make(chan struct{})
 	type result struct {
 		text string
@@ -80,7 +81,7 @@ func TestSendLoopAcrossDaemonRestarts(t *testing.T) {
 			default:
 			}
 			text := fmt.Sprintf("loop %04d", i)
-			_, _, err := hisoErr(alice.home, "", "send", "bob", text)
+			_, _, err := hisoErr(home, "", "send", "bob", text)
 			rs = append(rs, result{text, err == nil})
 			done.Add(1)
 		}
