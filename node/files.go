@@ -95,11 +95,11 @@ func (n *Node) SendFile(ctx context.Context, req api.SendFile) (api.Message, err
 	size := uint64(fi.Size())
 	if max := n.cfg.files.maxSize(); size > max {
 		return api.Message{}, fmt.Errorf("%w: %s is %s: hiso sends files up to %s (daemon flag --max-file-size)",
-			api.ErrInvalid, name, humanBytes(size), humanBytes(max))
+			api.ErrInvalid, name, api.FormatSize(size), api.FormatSize(max))
 	}
 	if free, err := n.store.FreeSpace(); err == nil && free < size+spaceMargin {
 		return api.Message{}, fmt.Errorf("%w: not enough space to keep a copy of %s: %s needed, %s free",
-			api.ErrInvalid, name, humanBytes(size), humanBytes(free))
+			api.ErrInvalid, name, api.FormatSize(size), api.FormatSize(free))
 	}
 	mt := mediaType(name, f)
 	width, height, duration := mediaDetails(f, mt, fi.Size())
@@ -229,7 +229,7 @@ func (n *Node) AcceptFile(ctx context.Context, id string) (api.Message, error) {
 	}
 	if f.Size > n.cfg.files.maxSize() {
 		return api.Message{}, fmt.Errorf("%w: %s is %s, larger than your limit of %s (daemon flag --max-file-size)",
-			api.ErrInvalid, f.Name, humanBytes(f.Size), humanBytes(n.cfg.files.maxSize()))
+			api.ErrInvalid, f.Name, api.FormatSize(f.Size), api.FormatSize(n.cfg.files.maxSize()))
 	}
 	if err := n.checkSpace(ctx, f.Name, f.Size-f.Received); err != nil {
 		return api.Message{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
@@ -262,7 +262,7 @@ func (n *Node) checkSpace(ctx context.Context, name string, need uint64) error {
 		if free > pending+spaceMargin {
 			avail = free - pending - spaceMargin
 		}
-		return fmt.Errorf("not enough space for %s: %s needed, %s free", name, humanBytes(need), humanBytes(avail))
+		return fmt.Errorf("not enough space for %s: %s needed, %s free", name, api.FormatSize(need), api.FormatSize(avail))
 	}
 	return nil
 }
@@ -280,7 +280,7 @@ func (n *Node) SaveFile(ctx context.Context, id string, req api.SaveFile) (api.S
 	}
 	if m.Dir == store.Incoming && f.State != store.FileComplete {
 		return api.Saved{}, fmt.Errorf("%w: %s is not here yet (%s of %s)", api.ErrInvalid, f.Name,
-			humanBytes(f.Received), humanBytes(f.Size))
+			api.FormatSize(f.Received), api.FormatSize(f.Size))
 	}
 	if !filepath.IsAbs(req.Path) {
 		return api.Saved{}, fmt.Errorf("%w: the path to save to must be absolute", api.ErrInvalid)
@@ -321,7 +321,7 @@ func (n *Node) SaveFile(ctx context.Context, id string, req api.SaveFile) (api.S
 func (n *Node) fileState(ctx context.Context, f *store.File) {
 	switch {
 	case f.Size > n.cfg.files.maxSize():
-		f.State, f.Error = store.FileRefused, fmt.Sprintf("%s is larger than your limit of %s", humanBytes(f.Size), humanBytes(n.cfg.files.maxSize()))
+		f.State, f.Error = store.FileRefused, fmt.Sprintf("%s is larger than your limit of %s", api.FormatSize(f.Size), api.FormatSize(n.cfg.files.maxSize()))
 	case f.Size > n.cfg.files.autoAccept():
 		f.State = store.FileOffered
 	default:
@@ -331,20 +331,6 @@ func (n *Node) fileState(ctx context.Context, f *store.File) {
 		}
 		f.State = store.FileTransferring
 	}
-}
-
-// humanBytes is a size as people read it: 1.2 GB, 800 MB, 12 KB, 5 bytes.
-func humanBytes(b uint64) string {
-	const unit = 1000
-	if b < unit {
-		return fmt.Sprintf("%d bytes", b)
-	}
-	div, exp := uint64(unit), 0
-	for n := b / unit; n >= unit; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(b)/float64(div), "kMGTPE"[exp])
 }
 
 // apiMessage is apiMessage with the live progress of a moving transfer.

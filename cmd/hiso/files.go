@@ -101,7 +101,7 @@ func (c *filesCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 			state += " (hiso accept " + m.ID[:8] + ")"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID[:8], oneLine(m.Contact), dir, oneLine(f.Name),
-			humanSize(f.Size), progress(f), state)
+			api.FormatSize(f.Size), progress(f), state)
 	}
 	return w.Flush()
 }
@@ -115,23 +115,9 @@ func progress(f *api.File) string {
 	p := fmt.Sprintf("%d%%", f.Received*100/f.Size)
 	if f.RateBytes > 0 {
 		left := time.Duration(float64(f.Size-f.Received) / f.RateBytes * float64(time.Second))
-		p += fmt.Sprintf(" at %s/s, %s left", humanSize(uint64(f.RateBytes)), left.Round(time.Second))
+		p += fmt.Sprintf(" at %s/s, %s left", api.FormatSize(uint64(f.RateBytes)), left.Round(time.Second))
 	}
 	return p
-}
-
-// humanSize is a size as people read it: 1.2 GB, 800 MB, 12 kB, 5 bytes.
-func humanSize(b uint64) string {
-	const unit = 1000
-	if b < unit {
-		return fmt.Sprintf("%d bytes", b)
-	}
-	div, exp := uint64(unit), 0
-	for n := b / unit; n >= unit; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(b)/float64(div), "kMGTPE"[exp])
 }
 
 type saveCmd struct {
@@ -148,7 +134,7 @@ func (c *saveCmd) Run(ctx context.Context, s *io_, svc api.Service) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.out, "saved %s (%s)\n", saved.Path, humanSize(saved.Size))
+	fmt.Fprintf(s.out, "saved %s (%s)\n", saved.Path, api.FormatSize(saved.Size))
 	return nil
 }
 
@@ -161,7 +147,7 @@ func acceptFile(ctx context.Context, s *io_, svc api.Service, id string, request
 		}
 		return requestErr
 	}
-	fmt.Fprintf(s.out, "fetching %s (%s) from %s\n", oneLine(m.File.Name), humanSize(m.File.Size), oneLine(m.Contact))
+	fmt.Fprintf(s.out, "fetching %s (%s) from %s\n", oneLine(m.File.Name), api.FormatSize(m.File.Size), oneLine(m.Contact))
 	return nil
 }
 
@@ -181,7 +167,7 @@ func looksLikeID(s string) bool {
 // fileLine is how history shows a file message.
 func fileLine(m api.Message) string {
 	f := m.File
-	line := "📎 " + oneLine(f.Name) + " (" + humanSize(f.Size)
+	line := "📎 " + oneLine(f.Name) + " (" + api.FormatSize(f.Size)
 	switch {
 	case f.Width > 0 && f.Height > 0:
 		line += fmt.Sprintf(", %d×%d", f.Width, f.Height)

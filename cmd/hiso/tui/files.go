@@ -302,7 +302,7 @@ func (m *Model) Cleanup() {
 // then how its transfer stands.
 func (m *Model) fileText(x api.Message, width int) []string {
 	f := x.File
-	desc := "📎 " + cleanLine(f.Name) + " · " + humanSize(f.Size)
+	desc := "📎 " + cleanLine(f.Name) + " · " + api.FormatSize(f.Size)
 	switch {
 	case f.Width > 0 && f.Height > 0:
 		desc += fmt.Sprintf(" · %d×%d", f.Width, f.Height)
@@ -341,9 +341,9 @@ func progressBar(f *api.File, width int) string {
 	short := fmt.Sprintf(" %d%%", pct)
 	if f.RateBytes > 0 {
 		left := time.Duration(float64(f.Size-min(f.Size, f.Received)) / f.RateBytes * float64(time.Second))
-		short += fmt.Sprintf(" · %s/s · %s left", humanSize(uint64(f.RateBytes)), fmtDuration(left))
+		short += fmt.Sprintf(" · %s/s · %s left", api.FormatSize(uint64(f.RateBytes)), fmtDuration(left))
 	}
-	long := fmt.Sprintf(" %d%% · %s of %s", pct, humanSize(f.Received), humanSize(f.Size)) + strings.TrimPrefix(short, fmt.Sprintf(" %d%%", pct))
+	long := fmt.Sprintf(" %d%% · %s of %s", pct, api.FormatSize(f.Received), api.FormatSize(f.Size)) + strings.TrimPrefix(short, fmt.Sprintf(" %d%%", pct))
 	tail := long
 	for _, t := range []string{long, short, fmt.Sprintf(" %d%%", pct)} {
 		tail = t
@@ -362,18 +362,4 @@ func fmtDuration(d time.Duration) string {
 		return fmt.Sprintf("%d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 	}
 	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
-}
-
-// humanSize is a size as people read it: 1.2 GB, 800 MB, 12 kB, 5 bytes.
-func humanSize(b uint64) string {
-	const unit = 1000
-	if b < unit {
-		return fmt.Sprintf("%d bytes", b)
-	}
-	div, exp := uint64(unit), 0
-	for n := b / unit; n >= unit; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(b)/float64(div), "kMGTPE"[exp])
 }
