@@ -38,8 +38,8 @@ type fetchModel interface {
 	// errWaitDirect if only a relay connects us and the file is too large
 	// for one.
 	openFile(ctx context.Context, c contact, size uint64) (network.Stream, error)
-	fileMoved(c contact, id store.MessageID)
-	// fileChanged tells front ends that a file's state changed.
+	// fileChanged tells front ends that a file's transfer moved or its
+	// state changed.
 	fileChanged(c contact, id store.MessageID)
 }
 
@@ -172,7 +172,8 @@ func (f *fetcher) run(ctx context.Context, id store.MessageID, j *fetchJob) {
 			if !errors.As(err, &r) {
 				msg = "the sender keeps ending the transfer before the end of the file"
 			}
-			f.log.Warn("a file transfer failed: "+msg, "peer", c.peer)
+			// The reason may name the contact and the file: debug only.
+			logAbout(f.log, slog.LevelWarn, "a file transfer failed (hiso files says why)", "peer", c.peer, "reason", msg)
 			if err := f.store.SetFileState(context.WithoutCancel(ctx), id, store.FileFailed, 0, msg); err == nil {
 				f.model.fileChanged(c, id)
 			}
@@ -189,7 +190,7 @@ func (f *fetcher) run(ctx context.Context, id store.MessageID, j *fetchJob) {
 			why = fmt.Sprintf("waiting for a direct connection to %s to fetch %s (relays carry only small files)", c.name, m.File.Name)
 		}
 		f.transfers.wait(id, why)
-		f.model.fileMoved(c, id)
+		f.model.fileChanged(c, id)
 		f.log.Debug("file transfer paused", "peer", c.peer, "err", err)
 		t := time.NewTimer(backoff(f.retryMin, f.retryMax, failures))
 		select {
@@ -397,7 +398,7 @@ func (f *fetcher) fetchData(ctx context.Context, c contact, b *store.Blob, tree 
 		progressed = true
 		tr.add(uint64(len(chunk)))
 		if tr.noteDue(progressEvery) {
-			f.model.fileMoved(c, id)
+			f.model.fileChanged(c, id)
 		}
 		if time.Since(lastSaved) > syncEvery {
 			lastSaved = time.Now()

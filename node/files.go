@@ -360,8 +360,6 @@ func (n *Node) servedAll(ctx context.Context, c contact, m store.Message) {
 	}
 }
 
-func (n *Node) fileMoved(c contact, id store.MessageID) { n.fileChanged(c, id) }
-
 func (n *Node) fileChanged(c contact, id store.MessageID) {
 	m, err := n.store.Message(n.ctx, id)
 	if err != nil {

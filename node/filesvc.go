@@ -37,8 +37,8 @@ type fileModel interface {
 	contactByPeer(p peer.ID) (contact, bool)
 	// servedAll records that c fetched the file to its end.
 	servedAll(ctx context.Context, c contact, m store.Message)
-	// fileMoved tells front ends how a transfer progresses.
-	fileMoved(c contact, id store.MessageID)
+	// fileChanged tells front ends how a transfer progresses.
+	fileChanged(c contact, id store.MessageID)
 }
 
 // fileService serves /hiso/file/1.0.0: a contact that received a file
@@ -205,7 +205,7 @@ func (fs *fileService) serve(ctx context.Context, s network.Stream, c contact, r
 		tr.add(uint64(len(chunk)))
 		fs.sent.Add(uint64(len(chunk)))
 		if tr.noteDue(progressEvery) {
-			fs.model.fileMoved(c, m.ID)
+			fs.model.fileChanged(c, m.ID)
 		}
 	}
 	if ctx.Err() != nil {

@@ -16,8 +16,8 @@ import (
 // mediaDetails reads what a front end shows of a file before it is
 // fetched: an image's size in pixels, a recording's length. Zeros when
 // it cannot tell; never an error (the file is sent either way).
+// The caller seeks f back to its start.
 func mediaDetails(f *os.File, mediaType string, size int64) (width, height uint32, d time.Duration) {
-	defer f.Seek(0, io.SeekStart)
 	switch {
 	case strings.HasPrefix(mediaType, "image/"):
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
